@@ -1,0 +1,197 @@
+"""Build courses from course folders: the article importer and the manifest.
+
+`import_article()` is a plain function in one transaction; it raises
+`ImportFailed` with a one-line "FILE:LINE: reason" message and leaves the
+database exactly as it was. The management commands only wrap it.
+"""
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import F, Max
+
+from .article import ArticleFormatError, decode, parse_article, unique_slugs
+from .models import Course, Lesson
+
+MANIFEST_NAME = "course.toml"
+
+
+class ImportFailed(Exception):
+    """A course file could not be imported; the message names the file and line."""
+
+
+def _where(path, line=None):
+    return f"{path}:{line}" if line else f"{path}"
+
+
+def read_text(path) -> str:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImportFailed(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImportFailed(f"{path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        return decode(data)
+    except ArticleFormatError as exc:
+        raise ImportFailed(f"{_where(path, exc.line)}: {exc.reason}") from None
+
+
+@dataclass
+class ArticleReport:
+    course: Course
+    course_created: bool = False
+    created: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+    unchanged: list = field(default_factory=list)
+    retired: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+
+    def lines(self):
+        verb = "Created" if self.course_created else "Re-imported"
+        yield (
+            f"{verb} course {self.course.slug!r}: {len(self.created)} lessons created, "
+            f"{len(self.updated)} updated, {len(self.unchanged)} unchanged."
+        )
+        for title in self.retired:
+            yield f"Unpublished lesson {title!r}: it is no longer in the article (progress kept)."
+        for skip in self.skipped:
+            yield (
+                f"Skipped {skip.title!r} at line {skip.line}: a navigation list of "
+                f"{skip.entries} links, not a lesson."
+            )
+
+
+@transaction.atomic
+def import_article(path, *, slug=None, title=None, summary=None, source=None, published=True):
+    """Create or update a course and its lessons from an article file.
+
+    Lessons are matched by slug and updated in place, so learners' progress
+    survives a re-import; lessons no longer in the article are unpublished,
+    never deleted.
+    """
+    path = Path(path)
+    text = read_text(path)
+    try:
+        article = parse_article(text)
+    except ArticleFormatError as exc:
+        raise ImportFailed(f"{_where(path, exc.line)}: {exc.reason}") from None
+
+    title = title or article.title
+    slug = slug or unique_slugs([title], max_length=50)[0]
+    defaults = {
+        "title": title,
+        "summary": article.summary if summary is None else summary,
+        "source": path.name if source is None else source,
+        "published": published,
+    }
+    course, created = Course.objects.select_for_update().get_or_create(
+        slug=slug, defaults=defaults
+    )
+    if not created and any(getattr(course, k) != v for k, v in defaults.items()):
+        for key, value in defaults.items():
+            setattr(course, key, value)
+        course.save()
+
+    report = ArticleReport(course=course, course_created=created, skipped=article.skipped)
+    existing = {lesson.slug: lesson for lesson in course.lessons.select_for_update()}
+    slugs = unique_slugs([section.title for section in article.sections])
+    wanted = {
+        slug: {"title": s.title, "body": s.body, "position": n, "published": True}
+        for n, (slug, s) in enumerate(zip(slugs, article.sections, strict=True), start=1)
+    }
+    retired = [lesson for s, lesson in existing.items() if s not in wanted]
+    for n, lesson in enumerate(retired, start=len(wanted) + 1):
+        wanted[lesson.slug] = {**_fields(lesson), "position": n, "published": False}
+
+    moves = [s for s, lesson in existing.items() if lesson.position != wanted[s]["position"]]
+    if moves:
+        # Positions are unique per course: park every lesson beyond the range in
+        # use, then give each its final place.
+        offset = (course.lessons.aggregate(top=Max("position"))["top"] or 0) + len(wanted) + 1
+        course.lessons.update(position=F("position") + offset)
+        for lesson in existing.values():
+            lesson.position += offset
+
+    for lesson_slug, values in wanted.items():
+        lesson = existing.get(lesson_slug)
+        if lesson is None:
+            Lesson.objects.create(course=course, slug=lesson_slug, **values)
+            report.created.append(values["title"])
+        elif _fields(lesson) != values:
+            for key, value in values.items():
+                setattr(lesson, key, value)
+            lesson.save()
+            if lesson in retired:
+                report.retired.append(lesson.title)
+            else:
+                report.updated.append(values["title"])
+        else:
+            report.unchanged.append(values["title"])
+    return report
+
+
+def _fields(lesson):
+    return {
+        "title": lesson.title,
+        "body": lesson.body,
+        "position": lesson.position,
+        "published": lesson.published,
+    }
+
+
+@dataclass(frozen=True)
+class Manifest:
+    folder: Path
+    slug: str
+    article: Path
+    title: str | None
+    summary: str | None
+    source: str | None
+    published: bool
+    data: dict
+
+
+def read_manifest(folder) -> Manifest:
+    folder = Path(folder)
+    path = folder / MANIFEST_NAME
+    try:
+        data = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise ImportFailed(f"{path}: {exc}") from None
+    course = data.get("course")
+    if not isinstance(course, dict):
+        raise ImportFailed(f"{path}: a [course] table is required")
+    for key in ("slug", "article"):
+        if not isinstance(course.get(key), str) or not course[key].strip():
+            raise ImportFailed(f"{path}: [course] needs '{key}' (text)")
+    return Manifest(
+        folder=folder,
+        slug=course["slug"],
+        article=folder / course["article"],
+        title=course.get("title"),
+        summary=course.get("summary"),
+        source=course.get("source"),
+        published=bool(course.get("published", True)),
+        data=data,
+    )
+
+
+@transaction.atomic
+def load_course(folder):
+    """Load a whole course folder as its manifest describes: one transaction."""
+    manifest = read_manifest(folder)
+    report = import_article(
+        manifest.article,
+        slug=manifest.slug,
+        title=manifest.title,
+        summary=manifest.summary,
+        source=manifest.source,
+        published=manifest.published,
+    )
+    return list(report.lines())

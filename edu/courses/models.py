@@ -1,0 +1,110 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from .article import render_body
+
+
+class CourseQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published=True)
+
+
+class Course(models.Model):
+    slug = models.SlugField(unique=True, max_length=80)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    source = models.CharField(
+        max_length=300, blank=True, help_text="Where the course text comes from."
+    )
+    published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("courses:course", kwargs={"slug": self.slug})
+
+
+class LessonQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published=True)
+
+
+class Lesson(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField()
+    body = models.TextField(
+        help_text=(
+            "Plain text: paragraphs separated by blank lines; list items start with "
+            "a bullet (•, - or *)."
+        )
+    )
+    body_html = models.TextField(editable=False, blank=True)
+    published = models.BooleanField(default=True)
+
+    objects = LessonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="lesson_unique_slug"),
+            models.UniqueConstraint(
+                fields=["course", "position"], name="lesson_unique_position"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.body_html = render_body(self.body)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse(
+            "courses:lesson", kwargs={"course_slug": self.course.slug, "slug": self.slug}
+        )
+
+
+class LessonProgress(models.Model):
+    """One learner's trace through one lesson. Never deleted by a re-import."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    first_viewed_at = models.DateTimeField()
+    last_viewed_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "lesson progress"
+        ordering = ["-last_viewed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="progress_unique_user_lesson"),
+            models.CheckConstraint(
+                condition=Q(last_viewed_at__gte=models.F("first_viewed_at")),
+                name="progress_viewed_in_order",
+            ),
+        ]
+
+    def __str__(self):
+        state = "completed" if self.completed_at else "viewed"
+        return f"{self.user} · {self.lesson} ({state})"
+
+    @property
+    def is_completed(self):
+        return self.completed_at is not None

@@ -1,0 +1,92 @@
+"""Reads for the course pages. Each returns what a page needs in a fixed
+number of queries, whatever the number of lessons."""
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from .models import Course, Lesson, LessonProgress
+
+
+def published_courses():
+    return Course.objects.published().annotate(
+        lesson_count=Count("lessons", filter=Q(lessons__published=True))
+    )
+
+
+def get_published_course(slug):
+    return get_object_or_404(Course.objects.published(), slug=slug)
+
+
+def _progress_of(user, field):
+    return Subquery(
+        LessonProgress.objects.filter(user=user, lesson=OuterRef("pk")).values(field)[:1]
+    )
+
+
+def course_lessons(course, user):
+    """Published lessons in order, each with the learner's viewed/completed times."""
+    lessons = course.lessons.published().only("slug", "title", "position", "course_id")
+    if user.is_authenticated:
+        lessons = lessons.annotate(
+            viewed_at=_progress_of(user, "last_viewed_at"),
+            completed_at=_progress_of(user, "completed_at"),
+        )
+    return list(lessons)
+
+
+def get_lesson(course_slug, slug, user):
+    """A published lesson of a published course, with the learner's completion time."""
+    lessons = Lesson.objects.published().filter(course__published=True).select_related("course")
+    if user.is_authenticated:
+        lessons = lessons.annotate(completed_at=_progress_of(user, "completed_at"))
+    return get_object_or_404(lessons, course__slug=course_slug, slug=slug)
+
+
+def lesson_neighbours(lesson):
+    """(previous, next, position among published lessons, count) in one query."""
+    siblings = list(
+        lesson.course.lessons.published().only("slug", "title", "position", "course_id")
+    )
+    index = next(i for i, other in enumerate(siblings) if other.pk == lesson.pk)
+    previous = siblings[index - 1] if index > 0 else None
+    following = siblings[index + 1] if index + 1 < len(siblings) else None
+    for other in (previous, following):
+        if other is not None:
+            other.course = lesson.course
+    return previous, following, index + 1, len(siblings)
+
+
+def _count(queryset, group_by):
+    """A correlated COUNT(*) subquery, 0 when nothing matches."""
+    counts = queryset.order_by().values(group_by).annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counts[:1]), 0)
+
+
+def dashboard_courses(user):
+    """The courses a learner has started, with progress and the next lesson."""
+    mine = LessonProgress.objects.filter(user=user, lesson__course=OuterRef("pk"))
+    done = LessonProgress.objects.filter(
+        user=user, lesson=OuterRef("pk"), completed_at__isnull=False
+    )
+    next_lesson = (
+        Lesson.objects.published()
+        .filter(course=OuterRef("pk"))
+        .exclude(Exists(done))
+        .order_by("position")
+    )
+    return list(
+        Course.objects.published()
+        .filter(Exists(mine))
+        .annotate(
+            lesson_count=_count(
+                Lesson.objects.published().filter(course=OuterRef("pk")), "course"
+            ),
+            completed_count=_count(
+                mine.filter(completed_at__isnull=False, lesson__published=True), "user"
+            ),
+            next_slug=Subquery(next_lesson.values("slug")[:1]),
+            next_title=Subquery(next_lesson.values("title")[:1]),
+        )
+        .order_by("title")
+    )

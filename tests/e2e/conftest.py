@@ -1,0 +1,74 @@
+"""Browser tests: Playwright drives a real Chromium against the live server.
+
+The system Chromium is used (CHROMIUM, default /usr/bin/chromium); the
+Makefile installs it. Every page a test visits is audited with axe-core for
+WCAG 2.1 A and AA.
+"""
+
+import os
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import sync_playwright
+
+# Playwright's sync API keeps an event loop in this thread; the ORM calls the
+# tests make between page actions are safe (they do not run inside the loop).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else None,
+            args=CHROMIUM_ARGS,
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+class Auditor:
+    """Runs axe on a page and collects every violation, with the URL it was on."""
+
+    def __init__(self):
+        self.axe = Axe()
+        self.pages = []
+        self.violations = []
+
+    def check(self, page):
+        results = self.axe.run(
+            page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}}
+        )
+        self.pages.append(page.url)
+        for violation in results.response["violations"]:
+            targets = [node["target"] for node in violation["nodes"]]
+            self.violations.append(f"{page.url}: {violation['id']} {targets}")
+
+    def assert_clean(self):
+        assert self.pages, "no page was audited"
+        assert self.violations == [], "\n".join(self.violations)
+
+
+@pytest.fixture
+def axe():
+    return Auditor()

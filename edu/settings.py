@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "edu.accounts",
     "edu.courses",
+    "quizzes",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("edu.accounts.urls")),
+    path("", include("quizzes.urls")),
     path("", include("edu.courses.urls")),
 ]
 

@@ -9,8 +9,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
+
+from quizzes.importers import GiftImportFailed, read_gift, save_questions
+from quizzes.models import Quiz
 
 from .article import ArticleFormatError, decode, parse_article, unique_slugs
 from .models import Course, Lesson
@@ -182,6 +186,103 @@ def read_manifest(folder) -> Manifest:
     )
 
 
+QUIZ_SETTINGS = {
+    "title": str,
+    "description": str,
+    "category": str,
+    "after_lesson": str,
+    "pass_mark": int,
+    "questions_per_attempt": int,
+    "draws_from": list,
+    "shuffle_questions": bool,
+    "shuffle_choices": bool,
+    "attempts_allowed": int,
+    "feedback": str,
+    "published": bool,
+}
+
+
+def _quiz_entries(manifest):
+    path = manifest.folder / MANIFEST_NAME
+    entries = manifest.data.get("quizzes", [])
+    if not isinstance(entries, list):
+        raise ImportFailed(f"{path}: [[quizzes]] must be a list of tables")
+    for entry in entries:
+        slug = entry.get("slug") if isinstance(entry, dict) else None
+        if not isinstance(slug, str) or not slug:
+            raise ImportFailed(f"{path}: every [[quizzes]] entry needs a slug")
+        for key, value in entry.items():
+            if key == "slug":
+                continue
+            if key not in QUIZ_SETTINGS:
+                raise ImportFailed(f"{path}: quiz {slug!r}: unknown setting {key!r}")
+            if not isinstance(value, QUIZ_SETTINGS[key]):
+                kind = QUIZ_SETTINGS[key].__name__
+                raise ImportFailed(f"{path}: quiz {slug!r}: {key} must be {kind}")
+    return entries
+
+
+def _load_quizzes(manifest, course):
+    """Create or update the manifest's quizzes and fill them from the GIFT bank."""
+    path = manifest.folder / MANIFEST_NAME
+    entries = _quiz_entries(manifest)
+    bank_file = (manifest.data.get("bank") or {}).get("file")
+    if entries and not bank_file:
+        raise ImportFailed(f"{path}: quizzes need a [bank] file")
+    if not bank_file:
+        return []
+    bank_path = manifest.folder / bank_file
+    try:
+        bank = read_gift(bank_path)
+    except GiftImportFailed as exc:
+        raise ImportFailed(str(exc)) from None
+    lessons = {lesson.slug: lesson for lesson in course.lessons.all()}
+    categories = {entry.get("category") for entry in entries}
+    for question in bank.questions:
+        if question.category not in categories:
+            raise ImportFailed(
+                f"{bank_path}:{question.line}: category {question.category!r} "
+                f"belongs to no quiz in {MANIFEST_NAME}"
+            )
+    lines, quizzes = list(bank.warnings), {}
+    for position, entry in enumerate(entries, start=1):
+        values = {k: v for k, v in entry.items() if k not in ("slug", "category", "draws_from")}
+        lesson_slug = values.pop("after_lesson", None)
+        if lesson_slug is not None and lesson_slug not in lessons:
+            raise ImportFailed(f"{path}: quiz {entry['slug']!r}: no lesson {lesson_slug!r}")
+        values["after_lesson"] = lessons.get(lesson_slug)
+        values.setdefault("title", entry["slug"])
+        quiz = Quiz.objects.filter(course=course, slug=entry["slug"]).first() or Quiz(
+            course=course, slug=entry["slug"]
+        )
+        for key, value in {**values, "position": position}.items():
+            setattr(quiz, key, value)
+        try:
+            quiz.full_clean(exclude=["draws_from"])
+        except ValidationError as exc:
+            problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            raise ImportFailed(f"{path}: quiz {entry['slug']!r}: {problems}") from None
+        quiz.save()
+        quizzes[entry["slug"]] = quiz
+        category = entry.get("category")
+        if category is not None:
+            chosen = [q for q in bank.questions if q.category == category]
+            try:
+                report = save_questions(chosen, quiz=quiz, source=bank_path)
+            except GiftImportFailed as exc:
+                raise ImportFailed(str(exc)) from None
+            lines.extend(report.lines(f"Quiz {quiz.slug!r}"))
+    for entry in entries:
+        sources = entry.get("draws_from", [])
+        missing = [s for s in sources if s not in quizzes]
+        if missing:
+            raise ImportFailed(
+                f"{path}: quiz {entry['slug']!r}: draws from unknown quiz {missing[0]!r}"
+            )
+        quizzes[entry["slug"]].draws_from.set([quizzes[s] for s in sources])
+    return lines
+
+
 @transaction.atomic
 def load_course(folder):
     """Load a whole course folder as its manifest describes: one transaction."""
@@ -194,4 +295,4 @@ def load_course(folder):
         source=manifest.source,
         published=manifest.published,
     )
-    return list(report.lines())
+    return [*report.lines(), *_load_quizzes(manifest, report.course)]

@@ -3,6 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from quizzes import selectors as quiz_selectors
+
 from . import selectors, services
 from .models import Lesson
 
@@ -14,11 +16,29 @@ def home(request):
 def course_detail(request, slug):
     course = selectors.get_published_course(slug)
     lessons = selectors.course_lessons(course, request.user)
+    quizzes = quiz_selectors.quizzes_with_results([course.pk], request.user)
+    for quiz in quizzes:
+        quiz.course = course
+    after = {}
+    for quiz in quizzes:
+        after.setdefault(quiz.after_lesson_id, []).append(quiz)
+    for lesson in lessons:
+        lesson.quizzes = after.pop(lesson.pk, [])
+    topics = []
+    if request.user.is_authenticated:
+        topics = quiz_selectors.topic_mastery(request.user, [course.pk]).get(course.pk, [])
     completed = sum(1 for lesson in lessons if getattr(lesson, "completed_at", None))
     return render(
         request,
         "courses/course_detail.html",
-        {"course": course, "lessons": lessons, "completed": completed, "total": len(lessons)},
+        {
+            "course": course,
+            "lessons": lessons,
+            "unplaced_quizzes": [q for group in after.values() for q in group],
+            "topics": topics,
+            "completed": completed,
+            "total": len(lessons),
+        },
     )
 
 
@@ -56,6 +76,14 @@ def lesson_complete(request, course_slug, slug):
 
 @login_required
 def dashboard(request):
-    return render(
-        request, "courses/dashboard.html", {"courses": selectors.dashboard_courses(request.user)}
-    )
+    courses = selectors.dashboard_courses(request.user)
+    ids = [course.pk for course in courses]
+    quizzes = quiz_selectors.quizzes_with_results(ids, request.user)
+    mastery = quiz_selectors.topic_mastery(request.user, ids)
+    for course in courses:
+        course.quiz_list = [quiz for quiz in quizzes if quiz.course_id == course.pk]
+        for quiz in course.quiz_list:
+            quiz.course = course
+        course.topics = mastery.get(course.pk, [])
+        course.weak_topics = [topic for topic in course.topics if topic.weak]
+    return render(request, "courses/dashboard.html", {"courses": courses})

@@ -1,0 +1,264 @@
+"""The assessment engine. It never imports from `edu`: courses and lessons are
+referred to by model label only."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class QuizQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published=True, course__published=True)
+
+
+class Quiz(models.Model):
+    class Feedback(models.TextChoices):
+        AFTER_SUBMIT = "after_submit", "After the attempt is submitted"
+        IMMEDIATE = "immediate", "After each question is checked"
+
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="quizzes")
+    after_lesson = models.ForeignKey(
+        "courses.Lesson",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The lesson this quiz follows in the course outline.",
+    )
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    pass_mark = models.PositiveSmallIntegerField(
+        default=80,
+        validators=[MaxValueValidator(100)],
+        help_text="Percentage needed to pass.",
+    )
+    questions_per_attempt = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Draw this many questions at random per attempt; empty for all.",
+    )
+    draws_from = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="drawn_by",
+        help_text="Also draw questions from these quizzes (for a cumulative assessment).",
+    )
+    shuffle_questions = models.BooleanField(default=True)
+    shuffle_choices = models.BooleanField(default=True)
+    attempts_allowed = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Empty for unlimited attempts."
+    )
+    feedback = models.CharField(
+        max_length=20, choices=Feedback.choices, default=Feedback.AFTER_SUBMIT
+    )
+    published = models.BooleanField(default=True)
+
+    objects = QuizQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "quizzes"
+        ordering = ["course", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="quiz_unique_slug"),
+            models.CheckConstraint(condition=Q(pass_mark__lte=100), name="quiz_pass_mark_le_100"),
+            models.CheckConstraint(
+                condition=Q(questions_per_attempt__isnull=True) | Q(questions_per_attempt__gt=0),
+                name="quiz_draws_at_least_one",
+            ),
+            models.CheckConstraint(
+                condition=Q(attempts_allowed__isnull=True) | Q(attempts_allowed__gt=0),
+                name="quiz_allows_at_least_one_attempt",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse(
+            "quizzes:quiz", kwargs={"course_slug": self.course.slug, "slug": self.slug}
+        )
+
+    def clean(self):
+        if self.after_lesson_id and self.after_lesson.course_id != self.course_id:
+            raise ValidationError({"after_lesson": "Choose a lesson of this quiz's course."})
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", "Single answer"
+        MULTIPLE = "multiple", "Select all that apply"
+
+    class Scoring(models.TextChoices):
+        ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
+        PLUS_MINUS = "plus_minus", "+1 per correct pick, −1 per wrong pick, floor 0"
+        WEIGHTS = "weights", "Sum of the chosen options' weights (Moodle)"
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveIntegerField(default=0)
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="The GIFT [id:…], used to update on re-import."
+    )
+    title = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SINGLE)
+    stem = models.TextField()
+    general_feedback = models.TextField(
+        "rationale", blank=True, help_text="Shown with every answer after submission."
+    )
+    tags = models.JSONField(default=list, blank=True, help_text="Topic tags, e.g. [\"gaba\"].")
+    lesson = models.ForeignKey(
+        "courses.Lesson",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The lesson a learner should review for this question.",
+    )
+    scoring = models.CharField(
+        max_length=20,
+        choices=Scoring.choices,
+        default=Scoring.ALL_OR_NOTHING,
+        help_text="How a select-all-that-apply question is scored.",
+    )
+
+    class Meta:
+        ordering = ["quiz", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quiz", "external_id"],
+                condition=~Q(external_id=""),
+                name="question_unique_external_id",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title or self.stem[:80]
+
+    def clean(self):
+        if self.lesson_id and self.quiz_id and self.lesson.course_id != self.quiz.course_id:
+            raise ValidationError({"lesson": "Choose a lesson of this quiz's course."})
+        if not isinstance(self.tags, list) or not all(isinstance(t, str) for t in self.tags):
+            raise ValidationError({"tags": 'Give a list of topic names, e.g. ["gaba"].'})
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    position = models.PositiveIntegerField(default=0)
+    text = models.TextField()
+    is_correct = models.BooleanField(default=False)
+    weight = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        default=0,
+        validators=[MinValueValidator(-100), MaxValueValidator(100)],
+        help_text="Percent of the question's mark, as in GIFT (%50%).",
+    )
+    feedback = models.TextField("rationale", blank=True)
+
+    class Meta:
+        ordering = ["question", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__gte=-100, weight__lte=100), name="choice_weight_in_range"
+            ),
+        ]
+
+    def __str__(self):
+        return self.text[:80]
+
+
+class Attempt(models.Model):
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_attempts"
+    )
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.IN_PROGRESS)
+    started_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    score = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Percent."
+    )
+    passed = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "quiz", "number"], name="attempt_unique_number"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "quiz"],
+                condition=Q(state="in_progress"),
+                name="attempt_one_open_per_quiz",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="in_progress", submitted_at__isnull=True, score__isnull=True)
+                | Q(state="submitted", submitted_at__isnull=False, score__isnull=False),
+                name="attempt_state_matches_fields",
+            ),
+        ]
+        indexes = [models.Index(fields=["quiz", "state"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.quiz} #{self.number}"
+
+    def get_absolute_url(self):
+        name = "quizzes:review" if self.is_submitted else "quizzes:attempt"
+        return reverse(name, kwargs={"pk": self.pk})
+
+    @property
+    def is_submitted(self):
+        return self.state == self.State.SUBMITTED
+
+
+class Response(models.Model):
+    """One question as a learner saw it in one attempt, and what they chose.
+
+    `snapshot` freezes the question (stem, options in shown order, key,
+    rationales) so that editing the bank never changes a past attempt.
+    """
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
+    question = models.ForeignKey(
+        Question, on_delete=models.SET_NULL, null=True, related_name="responses"
+    )
+    lesson = models.ForeignKey(
+        "courses.Lesson", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    position = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    selected = models.JSONField(default=list, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    checked = models.BooleanField(
+        default=False, help_text="Locked and shown with feedback (immediate-feedback quizzes)."
+    )
+    score = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt", "position"], name="response_unique_position"
+            ),
+            models.UniqueConstraint(
+                fields=["attempt", "question"], name="response_unique_question"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=1),
+                name="response_score_is_a_fraction",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.attempt} · Q{self.position}"

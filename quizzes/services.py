@@ -88,6 +88,11 @@ def start_attempt(*, user, quiz, rng=None):
         return existing, False
     used = Attempt.objects.filter(user=user, quiz=quiz).count()
     if quiz.attempts_allowed is not None and used >= quiz.attempts_allowed:
+        # A concurrent request may have opened the last allowed attempt since
+        # we looked: that one is the learner's to resume.
+        existing = open_attempt.first()
+        if existing:
+            return existing, False
         raise AttemptsExhausted(
             f"You have used all {quiz.attempts_allowed} attempt(s) allowed for this quiz."
         )

@@ -41,3 +41,46 @@ class LessonFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
     body = "A paragraph of text.\n\n• First point.\n• Second point."
     published = True
+
+
+class QuizFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "quizzes.Quiz"
+
+    course = factory.SubFactory(CourseFactory)
+    slug = factory.Sequence(lambda n: f"quiz-{n}")
+    title = factory.Sequence(lambda n: f"Quiz {n}")
+    pass_mark = 50
+    shuffle_questions = False
+    shuffle_choices = False
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """A single-answer question with options A (correct), B, C and D."""
+
+    class Meta:
+        model = "quizzes.Question"
+        skip_postgeneration_save = True
+
+    quiz = factory.SubFactory(QuizFactory)
+    stem = factory.Sequence(lambda n: f"Question stem {n}?")
+    general_feedback = "GENERAL-RATIONALE"
+    tags = factory.LazyFunction(lambda: ["topic-a"])
+    position = factory.Sequence(lambda n: n)
+
+    @factory.post_generation
+    def options(obj, create, extracted, **kwargs):
+        from quizzes.models import Choice
+
+        if not create:
+            return
+        spec = extracted or [("A", True), ("B", False), ("C", False), ("D", False)]
+        for n, (text, correct) in enumerate(spec, start=1):
+            Choice.objects.create(
+                question=obj,
+                position=n,
+                text=f"{text}-text",
+                is_correct=correct,
+                weight=100 if correct and obj.kind == "single" else 0,
+                feedback=f"FEEDBACK-{text}",
+            )

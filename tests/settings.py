@@ -21,4 +21,9 @@ STORAGES = {
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Serve static files from the app folders (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
+
+# SQLite's in-memory test database refuses concurrent writers outright (shared
+# cache); a file lets the concurrency tests' threads queue as they would in use.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405
 WHITENOISE_AUTOREFRESH = True

@@ -72,3 +72,12 @@ class Auditor:
 @pytest.fixture
 def axe():
     return Auditor()
+
+
+def tab_to(page, selector, limit=120):
+    """Press Tab until the focused element matches `selector`; the keyboard only."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")

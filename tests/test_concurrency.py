@@ -1,0 +1,126 @@
+"""Races between requests, with real threads and connections.
+
+On PostgreSQL (CI's second run) the threads truly overlap and the row locks,
+unique constraints and conditional updates decide. On SQLite, transactions
+begin IMMEDIATE, so writers queue; the same invariants must hold.
+"""
+
+import threading
+
+import pytest
+from django.db import connections
+
+from quizzes import scoring, services
+from quizzes.models import Attempt, Response
+
+from .factories import QuestionFactory, QuizFactory, UserFactory
+
+ROUNDS = 10
+
+
+def race(*calls):
+    """Run the calls at the same moment in threads; return results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what happened
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def key_of(response):
+    return [c["id"] for c in response.snapshot["choices"] if c["correct"]]
+
+
+@pytest.fixture
+def quiz(transactional_db):
+    quiz = QuizFactory(pass_mark=50)
+    for _ in range(3):
+        QuestionFactory(quiz=quiz)
+    return quiz
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submits_at_once_grade_once(quiz):
+    for n in range(ROUNDS):
+        user = UserFactory(username=f"twin-submit-{n}")
+        attempt, _ = services.start_attempt(user=user, quiz=quiz)
+        results = race(
+            lambda a=attempt: services.submit_attempt(attempt=a),
+            lambda a=attempt: services.submit_attempt(attempt=a),
+        )
+        graded = [r for r in results if isinstance(r, tuple) and r[1]]
+        others = [r for r in results if not (isinstance(r, tuple) and r[1])]
+        assert len(graded) == 1, results
+        assert all(isinstance(r, tuple) and not r[1] for r in others), results
+        attempt.refresh_from_db()
+        assert attempt.state == "submitted" and attempt.score == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_starts_at_once_give_one_attempt(quiz):
+    for n in range(ROUNDS):
+        user = UserFactory(username=f"twin-start-{n}")
+        results = race(
+            lambda u=user: services.start_attempt(user=u, quiz=quiz),
+            lambda u=user: services.start_attempt(user=u, quiz=quiz),
+        )
+        started = {r[0].pk for r in results if isinstance(r, tuple)}
+        assert len(started) == 1, results
+        assert all(isinstance(r, tuple) for r in results), results
+        assert Attempt.objects.filter(user=user).count() == 1
+        assert Response.objects.filter(attempt__user=user).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attempts_allowed_holds_under_a_race(transactional_db):
+    quiz = QuizFactory(attempts_allowed=2)
+    QuestionFactory(quiz=quiz)
+    for n in range(ROUNDS):
+        user = UserFactory(username=f"limit-{n}")
+        first, _ = services.start_attempt(user=user, quiz=quiz)
+        services.submit_attempt(attempt=first)
+        results = race(*[lambda u=user: services.start_attempt(user=u, quiz=quiz)] * 3)
+        assert all(isinstance(r, tuple) for r in results), results
+        assert len({r[0].pk for r in results}) == 1
+        attempts = Attempt.objects.filter(user=user)
+        assert attempts.count() == 2
+        assert sorted(attempts.values_list("number", flat=True)) == [1, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_saved_during_submit_is_graded_or_refused_never_lost(quiz):
+    for n in range(ROUNDS):
+        user = UserFactory(username=f"save-submit-{n}")
+        attempt, _ = services.start_attempt(user=user, quiz=quiz)
+        first = attempt.responses.order_by("position").first()
+        results = race(
+            lambda a=attempt, r=first: services.save_answers(
+                attempt=a, answers={r.pk: key_of(r)}
+            ),
+            lambda a=attempt: services.submit_attempt(attempt=a),
+        )
+        saved, submitted = results
+        assert isinstance(submitted, tuple) and submitted[1], results
+        stored = Response.objects.get(pk=first.pk)
+        attempt.refresh_from_db()
+        if attempt.state == "submitted":
+            # Whatever is stored is exactly what was graded.
+            assert stored.score == scoring.score_response(stored.snapshot, stored.selected)
+        if isinstance(saved, services.AttemptClosed):
+            assert stored.selected == []
+        else:
+            assert not isinstance(saved, Exception), results
+            assert stored.selected == key_of(first)

@@ -6,7 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint browser migrate clean
+FONT ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+
+.PHONY: run test lint browser fonts clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,15 +32,24 @@ browser:
 		$(BIN)/python -m playwright install chromium; \
 	fi
 
+# Certificates print names in any script with DejaVu Sans (Debian's fonts-dejavu-core).
+fonts:
+	@if [ -f "$(FONT)" ]; then echo "Certificate font: $(FONT)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core; \
+	else \
+		echo "warning: $(FONT) is missing; certificates will print Latin letters only"; \
+	fi
+
 # The local site: SQLite, the klonopin course, demo users, the dev server.
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime fonts
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(BIN)/python manage.py load_course content/klonopin
 	DJANGO_DEBUG=1 $(BIN)/python manage.py create_demo_users
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite, browser tests included. DATABASE_URL picks the database.
-test: $(VENV)/.dev browser
+test: $(VENV)/.dev browser fonts
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 lint: $(VENV)/.dev

@@ -166,7 +166,7 @@ def _validated(responses, answers):
             raise QuizError(f"{label}: choose only one option.")
         if response.checked and sorted(ids) != sorted(response.selected):
             raise QuizError(f"{label} has been checked; its answer can no longer change.")
-        changes[response] = ids
+        changes[response] = sorted(ids)
     return changes
 
 

@@ -84,3 +84,20 @@ class QuestionFactory(factory.django.DjangoModelFactory):
                 weight=100 if correct and obj.kind == "single" else 0,
                 feedback=f"FEEDBACK-{text}",
             )
+
+
+class CohortFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "courses.Cohort"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Cohort {n}")
+    course = factory.SubFactory(CourseFactory)
+
+
+def make_instructor(username, **fields):
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username=username, is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name="Instructor"))
+    return user

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html
 
-from .models import Course, Lesson, LessonProgress
+from .models import Certificate, Cohort, Course, Lesson, LessonProgress
 
 
 class LessonInline(admin.TabularInline):
@@ -48,3 +50,40 @@ class LessonProgressAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Cohort)
+class CohortAdmin(admin.ModelAdmin):
+    list_display = ("name", "course", "join_code", "join_code_expires_at", "pages")
+    list_filter = ("course",)
+    list_select_related = ("course",)
+    search_fields = ("name", "join_code")
+    filter_horizontal = ("instructors", "learners")
+
+    @admin.display(description="Instructor pages")
+    def pages(self, cohort):
+        url = cohort.get_absolute_url()
+        return format_html('<a href="{}">Gradebook and item analysis</a>', url)
+
+    def get_queryset(self, request):
+        cohorts = super().get_queryset(request)
+        return cohorts if request.user.is_superuser else cohorts.filter(instructors=request.user)
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ("name", "course", "issued_at", "revoked_at")
+    list_filter = ("course", "revoked_at")
+    list_select_related = ("course",)
+    search_fields = ("name", "code", "user__username")
+    readonly_fields = ("user", "course", "code", "name", "issued_at", "revoked_at")
+    fields = ("user", "course", "name", "code", "issued_at", "revoked_at", "revoked_reason")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected certificates")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} certificate(s).")

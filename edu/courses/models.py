@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -108,3 +110,74 @@ class LessonProgress(models.Model):
     @property
     def is_completed(self):
         return self.completed_at is not None
+
+
+def new_join_code():
+    """Eight characters a learner can type: no 0/O or 1/I/L to confuse."""
+    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def new_certificate_code():
+    """Unguessable: 128 random bits, URL-safe."""
+    return secrets.token_urlsafe(16)
+
+
+class Cohort(models.Model):
+    """A class of learners taking one course, taught by one or more instructors."""
+
+    name = models.CharField(max_length=150)
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="cohorts")
+    instructors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teaching_cohorts", blank=True
+    )
+    learners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="cohorts", blank=True
+    )
+    join_code = models.CharField(max_length=12, unique=True, default=new_join_code)
+    join_code_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="After this moment the code no longer works."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["course", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "name"], name="cohort_unique_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.course})"
+
+    def get_absolute_url(self):
+        return reverse("courses:gradebook", kwargs={"pk": self.pk})
+
+
+class Certificate(models.Model):
+    """Proof of completion. Stored on purpose: its issue date and code are the record."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates"
+    )
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="certificates")
+    code = models.CharField(max_length=32, unique=True, default=new_certificate_code)
+    name = models.CharField(max_length=150, help_text="The learner's name as printed.")
+    issued_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="certificate_once_per_course"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} · {self.course}"
+
+    def get_absolute_url(self):
+        return reverse("courses:certificate", kwargs={"code": self.code})
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None

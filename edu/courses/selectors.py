@@ -5,7 +5,9 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from .models import Course, Lesson, LessonProgress
+from quizzes.models import Attempt, Quiz
+
+from .models import Certificate, Cohort, Course, Lesson, LessonProgress
 
 
 def published_courses():
@@ -66,6 +68,7 @@ def _count(queryset, group_by):
 def dashboard_courses(user):
     """The courses a learner has started, with progress and the next lesson."""
     mine = LessonProgress.objects.filter(user=user, lesson__course=OuterRef("pk"))
+    member = Cohort.objects.filter(course=OuterRef("pk"), learners=user)
     done = LessonProgress.objects.filter(
         user=user, lesson=OuterRef("pk"), completed_at__isnull=False
     )
@@ -77,7 +80,7 @@ def dashboard_courses(user):
     )
     return list(
         Course.objects.published()
-        .filter(Exists(mine))
+        .filter(Exists(mine) | Exists(member))
         .annotate(
             lesson_count=_count(
                 Lesson.objects.published().filter(course=OuterRef("pk")), "course"
@@ -90,3 +93,42 @@ def dashboard_courses(user):
         )
         .order_by("title")
     )
+
+
+def course_completion(user, course):
+    """(lessons done, lessons total, quizzes passed, quizzes total): derived, never stored."""
+    lessons = course.lessons.published()
+    done = LessonProgress.objects.filter(
+        user=user, lesson__in=lessons, completed_at__isnull=False
+    ).count()
+    quizzes = Quiz.objects.published().filter(course=course)
+    passed = (
+        Attempt.objects.filter(user=user, quiz__in=quizzes, passed=True)
+        .values("quiz").distinct().count()
+    )
+    return done, lessons.count(), passed, quizzes.count()
+
+
+def is_complete(user, course):
+    done, total, passed, quizzes = course_completion(user, course)
+    return total > 0 and done == total and passed == quizzes
+
+
+def taught_cohorts(user):
+    """Cohorts an instructor teaches (all of them for a superuser)."""
+    cohorts = Cohort.objects.select_related("course").annotate(
+        learner_count=Count("learners", distinct=True)
+    )
+    return cohorts if user.is_superuser else cohorts.filter(instructors=user)
+
+
+def get_taught_cohort(user, pk):
+    return get_object_or_404(taught_cohorts(user), pk=pk)
+
+
+def get_own_certificate(user, code):
+    return get_object_or_404(Certificate.objects.select_related("course"), code=code, user=user)
+
+
+def get_certificate(code):
+    return get_object_or_404(Certificate.objects.select_related("course"), code=code)

@@ -3,7 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from .models import LessonProgress
+from . import selectors
+from .models import Certificate, Cohort, LessonProgress
 
 
 def record_lesson_view(*, user, lesson, now=None):
@@ -29,3 +30,33 @@ def complete_lesson(*, user, lesson, now=None):
     )
     progress.refresh_from_db(fields=["completed_at"])
     return progress
+
+
+class CourseActionError(Exception):
+    """A learner action that cannot be done; the message says why."""
+
+
+@transaction.atomic
+def join_cohort(*, user, code, now=None):
+    now = now or timezone.now()
+    code = "".join((code or "").split()).upper()
+    cohort = Cohort.objects.select_related("course").filter(join_code=code).first()
+    if cohort is None or not cohort.course.published:
+        raise CourseActionError("That join code is not valid. Check it with your instructor.")
+    if cohort.join_code_expires_at and cohort.join_code_expires_at <= now:
+        raise CourseActionError("That join code has expired. Ask your instructor for a new one.")
+    cohort.learners.add(user)
+    return cohort
+
+
+@transaction.atomic
+def issue_certificate(*, user, course):
+    """The learner's certificate for a completed course (the same one if asked again)."""
+    if not selectors.is_complete(user, course):
+        raise CourseActionError(
+            "Complete every lesson and pass every quiz to earn the certificate."
+        )
+    certificate, _ = Certificate.objects.get_or_create(
+        user=user, course=course, defaults={"name": user.get_full_name()}
+    )
+    return certificate

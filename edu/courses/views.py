@@ -1,12 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from quizzes import selectors as quiz_selectors
+from quizzes import statistics
+from quizzes.models import Quiz
 
-from . import selectors, services
-from .models import Lesson
+from . import certificates, gradebook, selectors, services
+from .models import Certificate, Lesson
+from .permissions import instructor_required
 
 
 def home(request):
@@ -24,10 +30,12 @@ def course_detail(request, slug):
         after.setdefault(quiz.after_lesson_id, []).append(quiz)
     for lesson in lessons:
         lesson.quizzes = after.pop(lesson.pk, [])
-    topics = []
+    topics, certificate = [], None
     if request.user.is_authenticated:
         topics = quiz_selectors.topic_mastery(request.user, [course.pk]).get(course.pk, [])
+        certificate = Certificate.objects.filter(user=request.user, course=course).first()
     completed = sum(1 for lesson in lessons if getattr(lesson, "completed_at", None))
+    complete = bool(lessons) and completed == len(lessons) and all(q.has_passed for q in quizzes)
     return render(
         request,
         "courses/course_detail.html",
@@ -38,6 +46,10 @@ def course_detail(request, slug):
             "topics": topics,
             "completed": completed,
             "total": len(lessons),
+            "quizzes_passed": sum(1 for q in quizzes if getattr(q, "has_passed", False)),
+            "quiz_total": len(quizzes),
+            "complete": complete,
+            "certificate": certificate,
         },
     )
 
@@ -80,10 +92,166 @@ def dashboard(request):
     ids = [course.pk for course in courses]
     quizzes = quiz_selectors.quizzes_with_results(ids, request.user)
     mastery = quiz_selectors.topic_mastery(request.user, ids)
+    certificates = {
+        c.course_id: c for c in Certificate.objects.filter(user=request.user, course_id__in=ids)
+    }
     for course in courses:
         course.quiz_list = [quiz for quiz in quizzes if quiz.course_id == course.pk]
         for quiz in course.quiz_list:
             quiz.course = course
         course.topics = mastery.get(course.pk, [])
         course.weak_topics = [topic for topic in course.topics if topic.weak]
+        course.quizzes_passed = sum(1 for quiz in course.quiz_list if quiz.has_passed)
+        course.complete = course.lesson_count > 0 and (
+            course.completed_count == course.lesson_count
+            and course.quizzes_passed == len(course.quiz_list)
+        )
+        course.certificate = certificates.get(course.pk)
     return render(request, "courses/dashboard.html", {"courses": courses})
+
+
+@login_required
+def join(request):
+    error = None
+    if request.method == "POST":
+        try:
+            cohort = services.join_cohort(user=request.user, code=request.POST.get("code"))
+        except services.CourseActionError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, f"You joined {cohort.name}.")
+            return redirect(cohort.course)
+    status = 400 if error else 200
+    return render(request, "courses/join.html", {"error": error}, status=status)
+
+
+@require_POST
+@login_required
+def certificate_claim(request, slug):
+    course = selectors.get_published_course(slug)
+    try:
+        certificate = services.issue_certificate(user=request.user, course=course)
+    except services.CourseActionError as exc:
+        messages.error(request, str(exc))
+        return redirect(course)
+    return redirect(certificate)
+
+
+def _verify_url(request, certificate):
+    return request.build_absolute_uri(
+        reverse("courses:verify", kwargs={"code": certificate.code})
+    )
+
+
+@login_required
+def certificate_detail(request, code):
+    certificate = selectors.get_own_certificate(request.user, code)
+    return render(
+        request,
+        "courses/certificate.html",
+        {"certificate": certificate, "verify_url": _verify_url(request, certificate)},
+    )
+
+
+@login_required
+def certificate_pdf(request, code):
+    certificate = selectors.get_own_certificate(request.user, code)
+    pdf = certificates.render_pdf(certificate, verify_url=_verify_url(request, certificate))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="certificate-{certificate.code}.pdf"'
+    return response
+
+
+def verify(request, code):
+    certificate = selectors.get_certificate(code)
+    return render(request, "courses/verify.html", {"certificate": certificate})
+
+
+@instructor_required
+def teach(request):
+    return render(
+        request, "courses/teach.html", {"cohorts": selectors.taught_cohorts(request.user)}
+    )
+
+
+GRADEBOOK_PAGE_SIZE = 50
+
+
+@instructor_required
+def gradebook_view(request, pk):
+    cohort = selectors.get_taught_cohort(request.user, pk)
+    sort = request.GET.get("sort", "name")
+    sort = sort if sort in gradebook.SORTS else "name"
+    paginator = Paginator(gradebook.learners(cohort, sort), GRADEBOOK_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    quizzes = gradebook.course_quizzes(cohort)
+    total = gradebook.lesson_total(cohort)
+    return render(
+        request,
+        "courses/gradebook.html",
+        {
+            "cohort": cohort,
+            "page": page,
+            "rows": gradebook.rows_for(page.object_list, quizzes, total),
+            "quizzes": quizzes,
+            "total_lessons": total,
+            "sort": sort,
+        },
+    )
+
+
+@instructor_required
+def gradebook_csv(request, pk):
+    cohort = selectors.get_taught_cohort(request.user, pk)
+    response = StreamingHttpResponse(
+        gradebook.csv_lines(cohort), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="gradebook-cohort-{cohort.pk}.csv"'
+    return response
+
+
+@instructor_required
+def item_analysis(request, pk, quiz_pk):
+    cohort = selectors.get_taught_cohort(request.user, pk)
+    quiz = get_object_or_404(Quiz.objects.filter(course_id=cohort.course_id), pk=quiz_pk)
+    items, attempts = statistics.item_statistics(
+        quiz, user_ids=cohort.learners.values("pk")
+    )
+    return render(
+        request,
+        "courses/item_analysis.html",
+        {
+            "cohort": cohort,
+            "quiz": quiz,
+            "items": items,
+            "attempts": attempts,
+            "quizzes": gradebook.course_quizzes(cohort),
+            "chart": _chart(items),
+            "chart_height": 40 + 30 * len(items),
+        },
+    )
+
+
+def _chart(items):
+    """Bar geometry for the item-analysis SVG: facility 0..100 drawn 0..200 px from
+    x=40; discrimination -100..100 drawn 100 px either side of x=460."""
+    bars = []
+    for n, item in enumerate(items):
+        facility = item.facility or 0
+        discrimination = item.discrimination
+        width = abs(discrimination or 0)
+        bars.append(
+            {
+                "y": 30 + 30 * n,
+                "facility": facility,
+                "facility_width": round(2 * facility, 1),
+                "facility_text_x": round(46 + 2 * facility, 1),
+                "has_discrimination": discrimination is not None,
+                "discrimination": discrimination,
+                "negative": (discrimination or 0) < 0,
+                "disc_x": round(460 - width if (discrimination or 0) < 0 else 460, 1),
+                "disc_width": round(width, 1),
+                "disc_text_x": 566 if (discrimination or 0) >= 0 else 300,
+            }
+        )
+    return bars

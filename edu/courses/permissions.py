@@ -1,0 +1,28 @@
+"""Who may see instructor pages: deny by default."""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+INSTRUCTOR_GROUP = "Instructor"
+
+
+def is_instructor(user):
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or user.groups.filter(name=INSTRUCTOR_GROUP).exists()
+
+
+def instructor_required(view):
+    """Anonymous: to the login page. Signed in but not an instructor: 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_instructor(request.user):
+            raise PermissionDenied("Instructor pages are for instructors only.")
+        return view(request, *args, **kwargs)
+
+    return wrapper

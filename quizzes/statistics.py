@@ -1,0 +1,191 @@
+"""Item analysis with the formulas of Moodle's quiz statistics report.
+
+Only first attempts count (attempt number 1, submitted), as in Moodle's default.
+For each item, with p its score fraction and r the score on the rest of the
+test (the attempt's total minus p), over the n first attempts that include it:
+
+- facility index F = 100 · mean(p)
+- standard deviation SD = 100 · sqrt(Σ(p − p̄)² / (n − 1))
+- discrimination index D = 100 · cov(p, r) / sqrt(var(p) · var(r))
+- discriminative efficiency E = 100 · cov(p, r) / cov_max(p, r), where cov_max
+  pairs p and r each sorted ascending (the largest covariance possible with
+  these values)
+
+The database returns sums (Σp, Σp², Σr, Σr², Σpr) and small histograms per
+item; no response is loaded into Python one by one.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, FloatField, Min, OuterRef, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce
+
+from .models import Attempt, Question, Response
+
+TOO_EASY, TOO_HARD = 90.0, 30.0
+
+
+@dataclass
+class Sums:
+    n: int
+    p: float
+    pp: float
+    r: float
+    rr: float
+    pr: float
+
+
+def _var(total, squares, n):
+    return (squares - total * total / n) / (n - 1)
+
+
+def _max_cross(p_hist, r_hist):
+    """Σ p_i·r_i with both lists sorted ascending, from {value: count} histograms."""
+    ps = sorted(p_hist.items())
+    rs = sorted(r_hist.items())
+    total, i, j = 0.0, 0, 0
+    p_left = ps[0][1] if ps else 0
+    r_left = rs[0][1] if rs else 0
+    while i < len(ps) and j < len(rs):
+        take = min(p_left, r_left)
+        total += ps[i][0] * rs[j][0] * take
+        p_left -= take
+        r_left -= take
+        if p_left == 0:
+            i += 1
+            p_left = ps[i][1] if i < len(ps) else 0
+        if r_left == 0:
+            j += 1
+            r_left = rs[j][1] if j < len(rs) else 0
+    return total
+
+
+def item_figures(sums: Sums, p_hist, r_hist):
+    """(facility, sd, discrimination, efficiency) in percent; None where undefined."""
+    if sums.n == 0:
+        return None, None, None, None
+    facility = 100 * sums.p / sums.n
+    if sums.n < 2:
+        return facility, None, None, None
+    var_p = _var(sums.p, sums.pp, sums.n)
+    var_r = _var(sums.r, sums.rr, sums.n)
+    sd = 100 * math.sqrt(max(var_p, 0.0))
+    cov = (sums.pr - sums.p * sums.r / sums.n) / (sums.n - 1)
+    discrimination = None
+    if var_p > 1e-12 and var_r > 1e-12:
+        discrimination = 100 * cov / math.sqrt(var_p * var_r)
+    cov_max = (_max_cross(p_hist, r_hist) - sums.p * sums.r / sums.n) / (sums.n - 1)
+    efficiency = 100 * cov / cov_max if cov_max > 1e-12 else None
+    return facility, sd, discrimination, efficiency
+
+
+@dataclass
+class ItemStats:
+    question_id: int
+    position: int
+    title: str
+    stem: str
+    n: int
+    facility: float | None
+    sd: float | None
+    discrimination: float | None
+    efficiency: float | None
+    options: list = field(default_factory=list)  # [(text, is_key, count, percent)]
+
+    @property
+    def flags(self):
+        flags = []
+        if self.facility is not None and self.facility > TOO_EASY:
+            flags.append("too easy")
+        if self.facility is not None and self.facility < TOO_HARD:
+            flags.append("too hard")
+        if self.discrimination is not None and self.discrimination < 0:
+            flags.append("negative discrimination")
+        return flags
+
+
+def first_attempts(quiz, user_ids=None):
+    attempts = Attempt.objects.filter(quiz=quiz, number=1, state=Attempt.State.SUBMITTED)
+    if user_ids is not None:
+        attempts = attempts.filter(user_id__in=user_ids)
+    return attempts
+
+
+def item_statistics(quiz, *, user_ids=None):
+    """Per-item statistics over the first attempts (of `user_ids`, if given)."""
+    attempts = first_attempts(quiz, user_ids)
+    total = (
+        Response.objects.filter(attempt_id=OuterRef("attempt_id"))
+        .order_by()
+        .values("attempt_id")
+        .annotate(t=Sum("score"))
+        .values("t")
+    )
+    score = Cast(Coalesce("score", 0), FloatField())
+    rows = (
+        Response.objects.filter(attempt__in=attempts, question__isnull=False)
+        .annotate(p=score, r=Cast(Subquery(total[:1]), FloatField()) - score)
+        .order_by()
+    )
+    sums = {
+        row["question_id"]: Sums(
+            row["n"], row["sp"] or 0, row["spp"] or 0, row["sr"] or 0, row["srr"] or 0,
+            row["spr"] or 0,
+        )
+        for row in rows.values("question_id").annotate(
+            n=Count("pk"),
+            sp=Sum("p"),
+            spp=Sum(F("p") * F("p")),
+            sr=Sum("r"),
+            srr=Sum(F("r") * F("r")),
+            spr=Sum(F("p") * F("r")),
+        )
+    }
+    p_hist, r_hist = defaultdict(dict), defaultdict(dict)
+    for row in rows.values("question_id", "p").annotate(c=Count("pk")):
+        p_hist[row["question_id"]][round(row["p"], 6)] = row["c"]
+    for row in rows.values("question_id", "r").annotate(c=Count("pk")):
+        key = round(row["r"], 6)
+        bucket = r_hist[row["question_id"]]
+        bucket[key] = bucket.get(key, 0) + row["c"]
+    picks = defaultdict(lambda: defaultdict(int))
+    for row in rows.values("question_id", "selected").annotate(c=Count("pk")):
+        for choice_id in row["selected"] or []:
+            picks[row["question_id"]][choice_id] += row["c"]
+
+    questions = Question.objects.in_bulk(sums.keys())
+    # Options as learners saw them, from one snapshot per item (ids are frozen there).
+    first = rows.values("question_id").annotate(first=Min("pk")).values_list("first", flat=True)
+    shown = {r.question_id: r.snapshot for r in Response.objects.filter(pk__in=list(first))}
+    stats = []
+    for question_id, item in sums.items():
+        question = questions[question_id]
+        facility, sd, discrimination, efficiency = item_figures(
+            item, p_hist[question_id], r_hist[question_id]
+        )
+        choices = sorted(shown[question_id]["choices"], key=lambda c: c["id"])
+        stats.append(
+            ItemStats(
+                question_id=question_id,
+                position=question.position,
+                title=question.title or question.stem[:60],
+                stem=question.stem,
+                n=item.n,
+                facility=facility,
+                sd=sd,
+                discrimination=discrimination,
+                efficiency=efficiency,
+                options=[
+                    (
+                        c["text"],
+                        c["correct"],
+                        picks[question_id][c["id"]],
+                        100 * picks[question_id][c["id"]] / item.n,
+                    )
+                    for c in choices
+                ],
+            )
+        )
+    return sorted(stats, key=lambda s: (s.position, s.question_id)), attempts.count()

@@ -1,0 +1,145 @@
+"""Item analysis against a data set computed by hand.
+
+Six learners (L1 strongest ... L6 weakest), four single-answer items, first
+attempts. Scores (B has a 50% partial-credit option, chosen by L4):
+
+          A    B    C    D   total
+    L1    1    1    0    1     3
+    L2    1    1    0    1     3
+    L3    1    1    0    1     3
+    L4    1   .5    1    1   3.5
+    L5    0    0    1    1     2
+    L6    0    0    1    0     1
+
+Item A by hand: p = 1,1,1,1,0,0; rest r = total - p = 2,2,2,2.5,2,1.
+  Σp = 4, Σp² = 4, Σr = 11.5, Σr² = 23.25, Σpr = 8.5, n = 6
+  F = 100·4/6 = 66.67
+  var(p) = (4 − 16/6)/5 = 0.266667        SD = 100·√0.266667 = 51.64
+  var(r) = (23.25 − 11.5²/6)/5 = 0.241667
+  cov = (8.5 − 4·11.5/6)/5 = 0.166667
+  D = 100·0.166667/√(0.266667·0.241667) = 65.65
+  sorted p (0,0,1,1,1,1) with sorted r (1,2,2,2,2,2.5): Σ = 8.5, so cov_max = cov
+  E = 100.00
+The other items were worked the same way (and checked against Python's
+statistics.correlation); C, which the weakest learners get right, discriminates
+negatively.
+"""
+
+import math
+
+import pytest
+
+from quizzes import services
+from quizzes.statistics import Sums, _max_cross, item_figures, item_statistics
+
+from .factories import QuestionFactory, QuizFactory, UserFactory
+
+SCORES = {  # learner: picks per item, "k" key, "h" the 50% option, "w" wrong
+    "L1": "kkwk", "L2": "kkwk", "L3": "kkwk", "L4": "khkk", "L5": "wwkk", "L6": "wwkw",
+}
+EXPECTED = {  # facility, SD, discrimination, efficiency
+    "A": (66.6667, 51.6398, 65.6532, 100.0),
+    "B": (58.3333, 49.1596, 32.1634, 50.0),
+    "C": (50.0, 54.7723, -78.3718, -100.0),
+    "D": (83.3333, 40.8248, 60.0, 100.0),
+}
+
+
+def test_item_figures_for_item_a_by_hand():
+    sums = Sums(n=6, p=4, pp=4, r=11.5, rr=23.25, pr=8.5)
+    facility, sd, discrimination, efficiency = item_figures(
+        sums, {0.0: 2, 1.0: 4}, {1.0: 1, 2.0: 4, 2.5: 1}
+    )
+    assert facility == pytest.approx(66.6667, abs=1e-3)
+    assert sd == pytest.approx(51.6398, abs=1e-3)
+    assert discrimination == pytest.approx(65.6532, abs=1e-3)
+    assert efficiency == pytest.approx(100.0, abs=1e-6)
+
+
+def test_max_cross_pairs_sorted_values():
+    # p sorted 0,0,1,1 with r sorted 1,2,3,4 -> 0+0+3+4
+    assert _max_cross({1: 2, 0: 2}, {4: 1, 1: 1, 3: 1, 2: 1}) == 7
+
+
+def test_undefined_figures_are_none():
+    assert item_figures(Sums(0, 0, 0, 0, 0, 0), {}, {}) == (None, None, None, None)
+    one = item_figures(Sums(1, 1, 1, 2, 4, 2), {1: 1}, {2: 1})
+    assert one[0] == 100 and one[1:] == (None, None, None)
+    # Everyone right: no variance, so no discrimination.
+    assert item_figures(Sums(3, 3, 3, 3, 5, 3), {1: 3}, {0: 1, 1: 1, 2: 1})[2] is None
+
+
+@pytest.fixture
+def analysed(db):
+    quiz = QuizFactory(pass_mark=50)
+    items = {}
+    for name in "ABCD":
+        options = [("key", True), ("half", False), ("wrong", False)]
+        question = QuestionFactory(quiz=quiz, title=f"Item {name}", options=options)
+        if name == "B":
+            question.choices.filter(text="half-text").update(weight=50)
+        items[name] = question
+    learners = {}
+    for learner, picks in SCORES.items():
+        user = UserFactory(username=learner)
+        learners[learner] = user
+        attempt, _ = services.start_attempt(user=user, quiz=quiz)
+        answers = {}
+        for response in attempt.responses.all():
+            name = response.question.title[-1]
+            wanted = {"k": "key-text", "h": "half-text", "w": "wrong-text"}[
+                picks["ABCD".index(name)]
+            ]
+            answers[response.pk] = [
+                c["id"] for c in response.snapshot["choices"] if c["text"] == wanted
+            ]
+        services.save_and_submit(attempt=attempt, answers=answers)
+    # A second attempt must not count: only first attempts do.
+    retry, _ = services.start_attempt(user=learners["L6"], quiz=quiz)
+    services.save_and_submit(
+        attempt=retry,
+        answers={
+            r.pk: [c["id"] for c in r.snapshot["choices"] if c["correct"]]
+            for r in retry.responses.all()
+        },
+    )
+    return quiz, items, learners
+
+
+def test_item_statistics_match_the_hand_computed_set(analysed):
+    quiz, items, _ = analysed
+    stats, attempts = item_statistics(quiz)
+    assert attempts == 6
+    by_title = {s.title: s for s in stats}
+    for name, (facility, sd, discrimination, efficiency) in EXPECTED.items():
+        item = by_title[f"Item {name}"]
+        assert item.n == 6
+        assert item.facility == pytest.approx(facility, abs=1e-3), name
+        assert item.sd == pytest.approx(sd, abs=1e-3), name
+        assert item.discrimination == pytest.approx(discrimination, abs=1e-3), name
+        assert item.efficiency == pytest.approx(efficiency, abs=1e-3), name
+    assert by_title["Item C"].flags == ["negative discrimination"]
+    assert by_title["Item A"].flags == []
+    b_options = {
+        text: (count, round(share)) for text, _, count, share in by_title["Item B"].options
+    }
+    assert b_options == {"key-text": (3, 50), "half-text": (1, 17), "wrong-text": (2, 33)}
+
+
+def test_item_statistics_can_be_limited_to_a_cohort(analysed):
+    quiz, _, learners = analysed
+    ids = [learners[name].pk for name in ("L1", "L5", "L6")]
+    stats, attempts = item_statistics(quiz, user_ids=ids)
+    assert attempts == 3
+    a = next(s for s in stats if s.title == "Item A")
+    assert a.facility == pytest.approx(100 / 3, abs=1e-3)
+
+
+def test_flags_for_easy_and_hard_items():
+    from quizzes.statistics import ItemStats
+
+    easy = ItemStats(1, 1, "e", "e", 10, 95.0, 20.0, 10.0, 10.0)
+    hard = ItemStats(2, 2, "h", "h", 10, 20.0, 20.0, -5.0, -5.0)
+    assert easy.flags == ["too easy"]
+    assert hard.flags == ["too hard", "negative discrimination"]
+    assert math.isclose(easy.facility, 95.0)

@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views import defaults
 
 
 def healthz(request):
@@ -8,9 +9,19 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+def not_found(request, exception):
+    """The API always answers JSON, even for a URL no route matches."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+handler404 = not_found
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include(("edu.api", "api"))),
     path("accounts/", include("edu.accounts.urls")),
     path("", include("quizzes.urls")),
     path("", include("edu.courses.urls")),

@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
 
 INSTRUCTOR_GROUP = "Instructor"
 
@@ -26,3 +27,12 @@ def instructor_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+class IsInstructor(BasePermission):
+    """DRF: instructors only (403 for everyone else who is signed in)."""
+
+    message = "Instructor endpoints are for instructors only."
+
+    def has_permission(self, request, view):
+        return is_instructor(request.user)

@@ -5,7 +5,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from quizzes.models import Attempt, Quiz
+from quizzes import selectors as quiz_selectors
 
 from .models import Certificate, Cohort, Course, Lesson, LessonProgress
 
@@ -95,23 +95,11 @@ def dashboard_courses(user):
     )
 
 
-def course_completion(user, course):
-    """(lessons done, lessons total, quizzes passed, quizzes total): derived, never stored."""
-    lessons = course.lessons.published()
-    done = LessonProgress.objects.filter(
-        user=user, lesson__in=lessons, completed_at__isnull=False
-    ).count()
-    quizzes = Quiz.objects.published().filter(course=course)
-    passed = (
-        Attempt.objects.filter(user=user, quiz__in=quizzes, passed=True)
-        .values("quiz").distinct().count()
-    )
-    return done, lessons.count(), passed, quizzes.count()
-
-
 def is_complete(user, course):
-    done, total, passed, quizzes = course_completion(user, course)
-    return total > 0 and done == total and passed == quizzes
+    lessons = course_lessons(course, user)
+    done = sum(1 for lesson in lessons if lesson.completed_at)
+    quizzes = quiz_selectors.quizzes_with_results([course.pk], user)
+    return is_course_complete(done, len(lessons), quizzes)
 
 
 def taught_cohorts(user):
@@ -132,3 +120,34 @@ def get_own_certificate(user, code):
 
 def get_certificate(code):
     return get_object_or_404(Certificate.objects.select_related("course"), code=code)
+
+
+def is_course_complete(lessons_done, lessons_total, quizzes):
+    """The completion rule: every lesson completed and every quiz passed."""
+    return lessons_total > 0 and lessons_done >= lessons_total and all(
+        getattr(quiz, "has_passed", False) for quiz in quizzes
+    )
+
+
+def learner_progress(user):
+    """Every course a learner has started or joined, with lessons, quizzes, topic
+    mastery, completion and certificate: for the dashboard and the API."""
+    courses = dashboard_courses(user)
+    ids = [course.pk for course in courses]
+    quizzes = quiz_selectors.quizzes_with_results(ids, user)
+    mastery = quiz_selectors.topic_mastery(user, ids)
+    certificates = {
+        c.course_id: c for c in Certificate.objects.filter(user=user, course_id__in=ids)
+    }
+    for course in courses:
+        course.quiz_list = [quiz for quiz in quizzes if quiz.course_id == course.pk]
+        for quiz in course.quiz_list:
+            quiz.course = course
+        course.topics = mastery.get(course.pk, [])
+        course.weak_topics = [topic for topic in course.topics if topic.weak]
+        course.quizzes_passed = sum(1 for quiz in course.quiz_list if quiz.has_passed)
+        course.complete = is_course_complete(
+            course.completed_count, course.lesson_count, course.quiz_list
+        )
+        course.certificate = certificates.get(course.pk)
+    return courses

@@ -35,7 +35,7 @@ def course_detail(request, slug):
         topics = quiz_selectors.topic_mastery(request.user, [course.pk]).get(course.pk, [])
         certificate = Certificate.objects.filter(user=request.user, course=course).first()
     completed = sum(1 for lesson in lessons if getattr(lesson, "completed_at", None))
-    complete = bool(lessons) and completed == len(lessons) and all(q.has_passed for q in quizzes)
+    complete = selectors.is_course_complete(completed, len(lessons), quizzes)
     return render(
         request,
         "courses/course_detail.html",
@@ -88,25 +88,7 @@ def lesson_complete(request, course_slug, slug):
 
 @login_required
 def dashboard(request):
-    courses = selectors.dashboard_courses(request.user)
-    ids = [course.pk for course in courses]
-    quizzes = quiz_selectors.quizzes_with_results(ids, request.user)
-    mastery = quiz_selectors.topic_mastery(request.user, ids)
-    certificates = {
-        c.course_id: c for c in Certificate.objects.filter(user=request.user, course_id__in=ids)
-    }
-    for course in courses:
-        course.quiz_list = [quiz for quiz in quizzes if quiz.course_id == course.pk]
-        for quiz in course.quiz_list:
-            quiz.course = course
-        course.topics = mastery.get(course.pk, [])
-        course.weak_topics = [topic for topic in course.topics if topic.weak]
-        course.quizzes_passed = sum(1 for quiz in course.quiz_list if quiz.has_passed)
-        course.complete = course.lesson_count > 0 and (
-            course.completed_count == course.lesson_count
-            and course.quizzes_passed == len(course.quiz_list)
-        )
-        course.certificate = certificates.get(course.pk)
+    courses = selectors.learner_progress(request.user)
     return render(request, "courses/dashboard.html", {"courses": courses})
 
 

@@ -1,0 +1,147 @@
+"""API shapes of the assessment engine. Fields are explicit; an attempt in
+progress never carries the key (correctness, weights, rationales)."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from . import selectors
+from .models import Attempt, Quiz
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, instead of silently ignoring them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class QuizSerializer(serializers.ModelSerializer):
+    course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    after_lesson = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Quiz
+        fields = [
+            "id", "slug", "title", "description", "course", "after_lesson", "pass_mark",
+            "questions_per_attempt", "shuffle_questions", "shuffle_choices",
+            "attempts_allowed", "feedback",
+        ]
+        read_only_fields = fields
+
+
+class OptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class OptionReviewSerializer(OptionSerializer):
+    correct = serializers.BooleanField()
+    chosen = serializers.BooleanField()
+    feedback = serializers.CharField(allow_blank=True)
+
+
+class QuestionReviewSerializer(serializers.Serializer):
+    score = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
+    correct = serializers.BooleanField()
+    general_feedback = serializers.CharField(allow_blank=True)
+    options = OptionReviewSerializer(many=True)
+    lesson_url = serializers.CharField(allow_null=True)
+
+
+class AttemptQuestionSerializer(serializers.Serializer):
+    """One question as the learner saw it. `review` is null until the attempt is
+    submitted (or, in an immediate-feedback quiz, the question was checked)."""
+
+    id = serializers.IntegerField(help_text="Use this id to answer the question.")
+    position = serializers.IntegerField()
+    stem = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["single", "multiple"])
+    options = OptionSerializer(many=True)
+    selected = serializers.ListField(child=serializers.IntegerField())
+    checked = serializers.BooleanField()
+    review = QuestionReviewSerializer(allow_null=True)
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    quiz = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    course = serializers.SerializerMethodField()
+    questions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attempt
+        fields = [
+            "id", "quiz", "course", "number", "state", "started_at", "submitted_at", "score",
+            "passed", "questions",
+        ]
+        read_only_fields = fields
+
+    def get_course(self, attempt) -> str:
+        return attempt.quiz.course.slug
+
+    @extend_schema_field(AttemptQuestionSerializer(many=True))
+    def get_questions(self, attempt):
+        responses = self.context.get("responses")
+        if responses is None:
+            return []
+        shown = []
+        for response in responses:
+            snap = response.snapshot
+            reveal = attempt.is_submitted or response.checked
+            review = None
+            if reveal:
+                detail = selectors.review_of(response)
+                lesson = detail["lesson"]
+                review = {
+                    "score": detail["score"],
+                    "correct": detail["correct"],
+                    "general_feedback": detail["general_feedback"],
+                    "options": [
+                        {k: c[k] for k in ("id", "text", "correct", "chosen", "feedback")}
+                        for c in detail["choices"]
+                    ],
+                    "lesson_url": lesson.get_absolute_url() if lesson else None,
+                }
+            shown.append(
+                {
+                    "id": response.pk,
+                    "position": response.position,
+                    "stem": snap["stem"],
+                    "kind": snap["kind"],
+                    "options": [{"id": c["id"], "text": c["text"]} for c in snap["choices"]],
+                    "selected": list(response.selected),
+                    "checked": response.checked,
+                    "review": review,
+                }
+            )
+        return AttemptQuestionSerializer(shown, many=True).data
+
+
+class AttemptSummarySerializer(AttemptSerializer):
+    class Meta(AttemptSerializer.Meta):
+        fields = [f for f in AttemptSerializer.Meta.fields if f != "questions"]
+        read_only_fields = fields
+
+
+class AnswerSerializer(StrictSerializer):
+    question = serializers.IntegerField(min_value=1, help_text="A question id of this attempt.")
+    choices = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=50, allow_empty=True
+    )
+
+
+class AnswersSerializer(StrictSerializer):
+    answers = serializers.ListField(child=AnswerSerializer(), min_length=1, max_length=500)
+    check = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=500,
+        help_text="Question ids to lock and score now (immediate-feedback quizzes only).",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 FONT ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
-.PHONY: run test lint browser fonts clean
+.PHONY: run test lint bench browser fonts clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,16 @@ run: $(VENV)/.runtime fonts
 # The whole suite, browser tests included. DATABASE_URL picks the database.
 test: $(VENV)/.dev browser fonts
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
+
+$(VENV)/.bench: requirements-bench.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+# Load and scale benchmarks on PostgreSQL (BENCH_DATABASE_URL) behind gunicorn.
+# Not a test: it prints a table and writes bench/results/latest.json.
+bench: $(VENV)/.bench fonts
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from .models import Attempt, Question, Quiz, Response
@@ -20,18 +21,23 @@ def get_quiz(course_slug, slug):
 
 
 def quizzes_with_results(course_ids, user):
-    """Published quizzes of these courses with the learner's attempts, best score and pass."""
+    """Published quizzes of these courses with the learner's attempts, best score and pass.
+
+    Correlated subqueries on the learner's own attempts (the unique index on
+    user, quiz, number), never an aggregate over every learner's attempts.
+    """
     quizzes = Quiz.objects.published().filter(course_id__in=course_ids)
     if not user.is_authenticated:
         return list(quizzes)
-    mine = Q(attempts__user=user, attempts__state=Attempt.State.SUBMITTED)
+    mine = Attempt.objects.filter(
+        quiz=OuterRef("pk"), user=user, state=Attempt.State.SUBMITTED
+    ).order_by()
+    count = mine.values("quiz").annotate(n=Count("*")).values("n")
     return list(
         quizzes.annotate(
-            attempt_count=Count("attempts", filter=mine),
-            best_score=Max("attempts__score", filter=mine),
-            has_passed=Exists(
-                Attempt.objects.filter(quiz=OuterRef("pk"), user=user, passed=True)
-            ),
+            attempt_count=Coalesce(Subquery(count[:1]), 0),
+            best_score=Subquery(mine.order_by("-score").values("score")[:1]),
+            has_passed=Exists(mine.filter(passed=True)),
         )
     )
 

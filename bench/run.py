@@ -380,6 +380,10 @@ def main():
                "--cohorts", str(args.cohorts),
                "--attempts-per-learner", str(args.attempts_per_learner), "--seed", str(args.seed))
         seed_seconds = round(time.perf_counter() - began, 1)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh planner statistics, as after any bulk load
     from quizzes.models import Response
 
     fx = fixtures()

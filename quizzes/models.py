@@ -246,7 +246,7 @@ class Response(models.Model):
     score = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
 
     class Meta:
-        ordering = ["attempt", "position"]
+        ordering = ["attempt_id", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["attempt", "position"], name="response_unique_position"

@@ -11,16 +11,17 @@ test (the attempt's total minus p), over the n first attempts that include it:
   pairs p and r each sorted ascending (the largest covariance possible with
   these values)
 
-The database returns sums (Σp, Σp², Σr, Σr², Σpr) and small histograms per
-item; no response is loaded into Python one by one.
+The database returns, in one scan, how many first-attempt responses share each
+(item, p, r): a small joint histogram from which every sum (Σp, Σp², Σr, Σr²,
+Σpr) and both marginal histograms follow; no response is loaded one by one.
 """
 
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, FloatField, Min, OuterRef, Subquery, Sum
-from django.db.models.functions import Cast, Coalesce
+from django.db import connection
+from django.db.models import Count, Min
 
 from .models import Attempt, Question, Response
 
@@ -113,52 +114,67 @@ def first_attempts(quiz, user_ids=None):
     return attempts
 
 
+JOINT_SQL = """
+    SELECT r.question_id,
+           CAST(COALESCE(r.score, 0) AS REAL),
+           CAST(totals.total - COALESCE(r.score, 0) AS REAL),
+           COUNT(*)
+    FROM quizzes_response r
+    JOIN (
+        SELECT attempt_id, SUM(COALESCE(score, 0)) AS total
+        FROM quizzes_response
+        WHERE attempt_id IN ({attempts})
+        GROUP BY attempt_id
+    ) totals ON totals.attempt_id = r.attempt_id
+    WHERE r.question_id IS NOT NULL
+    GROUP BY r.question_id, COALESCE(r.score, 0), totals.total - COALESCE(r.score, 0)
+"""
+
+
+def _joint_histogram(attempts):
+    """{question: {(p, rest): count}} over the attempts, in one scan (window + GROUP BY)."""
+    sql, params = attempts.values("pk").query.sql_with_params()
+    joint = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(JOINT_SQL.format(attempts=sql), params)
+        for question_id, p, rest, count in cursor.fetchall():
+            key = (round(float(p), 6), round(float(rest), 6))
+            joint[question_id][key] = joint[question_id].get(key, 0) + count
+    return joint
+
+
+def _sums(cells):
+    sums = Sums(0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    p_hist, r_hist = defaultdict(int), defaultdict(int)
+    for (p, r), c in cells.items():
+        sums.n += c
+        sums.p += p * c
+        sums.pp += p * p * c
+        sums.r += r * c
+        sums.rr += r * r * c
+        sums.pr += p * r * c
+        p_hist[p] += c
+        r_hist[r] += c
+    return sums, p_hist, r_hist
+
+
 def item_statistics(quiz, *, user_ids=None):
     """Per-item statistics over the first attempts (of `user_ids`, if given)."""
     attempts = first_attempts(quiz, user_ids)
-    total = (
-        Response.objects.filter(attempt_id=OuterRef("attempt_id"))
-        .order_by()
-        .values("attempt_id")
-        .annotate(t=Sum("score"))
-        .values("t")
-    )
-    score = Cast(Coalesce("score", 0), FloatField())
-    rows = (
-        Response.objects.filter(attempt__in=attempts, question__isnull=False)
-        .annotate(p=score, r=Cast(Subquery(total[:1]), FloatField()) - score)
-        .order_by()
-    )
-    sums = {
-        row["question_id"]: Sums(
-            row["n"], row["sp"] or 0, row["spp"] or 0, row["sr"] or 0, row["srr"] or 0,
-            row["spr"] or 0,
-        )
-        for row in rows.values("question_id").annotate(
-            n=Count("pk"),
-            sp=Sum("p"),
-            spp=Sum(F("p") * F("p")),
-            sr=Sum("r"),
-            srr=Sum(F("r") * F("r")),
-            spr=Sum(F("p") * F("r")),
-        )
-    }
-    p_hist, r_hist = defaultdict(dict), defaultdict(dict)
-    for row in rows.values("question_id", "p").annotate(c=Count("pk")):
-        p_hist[row["question_id"]][round(row["p"], 6)] = row["c"]
-    for row in rows.values("question_id", "r").annotate(c=Count("pk")):
-        key = round(row["r"], 6)
-        bucket = r_hist[row["question_id"]]
-        bucket[key] = bucket.get(key, 0) + row["c"]
+    joint = _joint_histogram(attempts)
+    sums, p_hist, r_hist = {}, {}, {}
+    for question_id, cells in joint.items():
+        sums[question_id], p_hist[question_id], r_hist[question_id] = _sums(cells)
+    rows = Response.objects.filter(attempt__in=attempts, question__isnull=False).order_by()
     picks = defaultdict(lambda: defaultdict(int))
-    for row in rows.values("question_id", "selected").annotate(c=Count("pk")):
+    first = {}  # one response per item, for the options as learners saw them
+    for row in rows.values("question_id", "selected").annotate(c=Count("pk"), first=Min("pk")):
         for choice_id in row["selected"] or []:
             picks[row["question_id"]][choice_id] += row["c"]
+        first[row["question_id"]] = min(first.get(row["question_id"], row["first"]), row["first"])
 
     questions = Question.objects.in_bulk(sums.keys())
-    # Options as learners saw them, from one snapshot per item (ids are frozen there).
-    first = rows.values("question_id").annotate(first=Min("pk")).values_list("first", flat=True)
-    shown = {r.question_id: r.snapshot for r in Response.objects.filter(pk__in=list(first))}
+    shown = {r.question_id: r.snapshot for r in Response.objects.filter(pk__in=first.values())}
     stats = []
     for question_id, item in sums.items():
         question = questions[question_id]

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from quizzes import scoring
@@ -168,4 +168,8 @@ def seed_demo(*, learners, cohorts, attempts_per_learner, seed=1, course_slug="k
             Response.objects.bulk_create(batch)
         total_responses += len(responses)
     log(f"{len(users) * attempts_per_learner} attempts, {total_responses} responses")
+    if connection.vendor == "postgresql":
+        # After a bulk load the planner's statistics are stale: refresh them.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return {"learners": len(users), "responses": total_responses}

@@ -60,7 +60,7 @@ class LessonViewSet(viewsets.ReadOnlyModelViewSet):
             lessons = lessons.filter(course__slug=course)
         if self.action == "retrieve":
             lessons = lessons.annotate(
-                completed_at=selectors._progress_of(self.request.user, "completed_at")
+                completed_at=selectors.progress_of(self.request.user, "completed_at")
             )
         return lessons
 

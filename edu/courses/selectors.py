@@ -20,7 +20,7 @@ def get_published_course(slug):
     return get_object_or_404(Course.objects.published(), slug=slug)
 
 
-def _progress_of(user, field):
+def progress_of(user, field):
     return Subquery(
         LessonProgress.objects.filter(user=user, lesson=OuterRef("pk")).values(field)[:1]
     )
@@ -31,8 +31,8 @@ def course_lessons(course, user):
     lessons = course.lessons.published().only("slug", "title", "position", "course_id")
     if user.is_authenticated:
         lessons = lessons.annotate(
-            viewed_at=_progress_of(user, "last_viewed_at"),
-            completed_at=_progress_of(user, "completed_at"),
+            viewed_at=progress_of(user, "last_viewed_at"),
+            completed_at=progress_of(user, "completed_at"),
         )
     return list(lessons)
 
@@ -41,7 +41,7 @@ def get_lesson(course_slug, slug, user):
     """A published lesson of a published course, with the learner's completion time."""
     lessons = Lesson.objects.published().filter(course__published=True).select_related("course")
     if user.is_authenticated:
-        lessons = lessons.annotate(completed_at=_progress_of(user, "completed_at"))
+        lessons = lessons.annotate(completed_at=progress_of(user, "completed_at"))
     return get_object_or_404(lessons, course__slug=course_slug, slug=slug)
 
 

@@ -116,10 +116,10 @@ class WaveUser(FastHttpUser):
         sent = []
         for question in attempt["questions"]:
             self.wait()
-            choice = random.choice(question["options"])["id"]
+            choice = random.choice(question["options"])["token"]
             self.client.post(
                 f"/api/v1/attempts/{attempt['id']}/answers/",
-                json={"answers": [{"question": question["id"], "choices": [choice]}]},
+                json={"answers": [{"question": question["id"], "options": [choice]}]},
                 headers=auth,
                 name="wave: answer",
             )

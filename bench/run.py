@@ -128,7 +128,7 @@ def queries_per_request(fx):
         attempt = response.json()
         question = attempt["questions"][0]
         body = {"answers": [{"question": question["id"],
-                             "choices": [question["options"][0]["id"]]}]}
+                             "options": [question["options"][0]["token"]]}]}
         counts["wave: answer"] = count(
             learner, "post", f"/api/v1/attempts/{attempt['id']}/answers/",
             data=json.dumps(body), content_type="application/json",
@@ -191,10 +191,10 @@ def check_wave(log_path, started):
 
     sent = [json.loads(line) for line in Path(log_path).read_text().splitlines()]
     attempts = {entry["attempt"]: entry["answers"] for entry in sent}
-    stored = {
-        (r.attempt_id, r.pk): r.selected
-        for r in Response.objects.filter(attempt_id__in=attempts)
-    }
+    stored = {}
+    for r in Response.objects.filter(attempt_id__in=attempts):
+        tokens = {c["id"]: c["token"] for c in r.snapshot["choices"]}
+        stored[(r.attempt_id, r.pk)] = sorted(tokens[i] for i in r.selected)
     lost = sum(
         1
         for attempt_id, answers in attempts.items()

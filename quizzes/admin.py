@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from .forms import ChoiceInlineFormSet, GiftUploadForm
 from .importers import GiftImportFailed, export_gift, import_gift
-from .models import Attempt, Choice, Question, Quiz, Response
+from .models import Attempt, BlueprintEntry, Choice, Question, Quiz, Response
 
 
 class ChoiceInline(admin.TabularInline):
@@ -20,6 +20,15 @@ class ChoiceInline(admin.TabularInline):
     fields = ("position", "text", "is_correct", "weight", "feedback")
     extra = 0
     min_num = 2
+
+
+class BlueprintInline(admin.TabularInline):
+    model = BlueprintEntry
+    fk_name = "quiz"
+    fields = ("source", "count")
+    extra = 0
+    verbose_name = "draw from"
+    verbose_name_plural = "blueprint (questions drawn per attempt from each quiz; empty: the quiz's own)"
 
 
 class QuestionInline(admin.TabularInline):
@@ -38,8 +47,7 @@ class QuizAdmin(admin.ModelAdmin):
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("after_lesson",)
-    filter_horizontal = ("draws_from",)
-    inlines = [QuestionInline]
+    inlines = [BlueprintInline, QuestionInline]
 
     @admin.display(description="GIFT")
     def gift_links(self, quiz):
@@ -111,7 +119,7 @@ class QuestionAdmin(admin.ModelAdmin):
     search_fields = ("title", "stem", "external_id")
     autocomplete_fields = ("lesson",)
     fields = (
-        "quiz", "position", "external_id", "title", "kind", "scoring", "stem",
+        "quiz", "position", "external_id", "title", "kind", "scoring", "level", "stem",
         "general_feedback", "tags", "lesson", "preview",
     )
     readonly_fields = ("preview",)

@@ -62,14 +62,17 @@ class QuizViewSet(viewsets.ReadOnlyModelViewSet):
         except services.QuizError as exc:
             return Response({"detail": str(exc)}, status=exc.status)
         return Response(
-            _attempt_data(attempt),
+            _attempt_data(attempt, request.user),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
-def _attempt_data(attempt):
-    attempt = Attempt.objects.select_related("quiz__course").get(pk=attempt.pk)
-    context = {"responses": selectors.responses_of(attempt)}
+def _attempt_data(attempt, user):
+    attempt = selectors.get_own_attempt(attempt.pk, user, with_standing=True)
+    context = {
+        "responses": selectors.responses_of(attempt),
+        "policy": selectors.review_policy(attempt),
+    }
     return AttemptSerializer(attempt, context=context).data
 
 
@@ -96,7 +99,7 @@ class AttemptViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={200: AttemptSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def retrieve(self, request, pk=None):
-        return Response(_attempt_data(self.get_object()))
+        return Response(_attempt_data(self.get_object(), request.user))
 
     @extend_schema(
         request=AnswersSerializer,
@@ -119,7 +122,7 @@ class AttemptViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             if item["question"] in answers:
                 message = f"Question {item['question']} is given twice."
                 raise ValidationError({"answers": [message]})
-            answers[item["question"]] = item["choices"]
+            answers[item["question"]] = item["options"]
         try:
             check = serializer.validated_data.get("check", ())
             services.save_answers(attempt=attempt, answers=answers, check=check)
@@ -127,7 +130,7 @@ class AttemptViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return Response({"detail": str(exc)}, status=exc.status)
         except services.QuizError as exc:
             raise ValidationError({"answers": [str(exc)]}) from None
-        return Response(_attempt_data(attempt))
+        return Response(_attempt_data(attempt, request.user))
 
     @extend_schema(
         request=None,
@@ -137,4 +140,4 @@ class AttemptViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         attempt, _ = services.submit_attempt(attempt=self.get_object())
-        return Response(_attempt_data(attempt))
+        return Response(_attempt_data(attempt, request.user))

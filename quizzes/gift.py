@@ -2,13 +2,18 @@
 
 Follows Moodle's rules: questions are separated by blank lines; `//` lines are
 comments, where `[id:…]` and `[tag:…]` give the question's id and tags (we also
-read `[lesson:slug]` and `[scoring:…]`, which Moodle ignores); `$CATEGORY:`
-switches category; `::title::`; `{…}` holds the answers, `=` right and `~`
-wrong, `~%50%` weights, `#` per-answer feedback, `####` general feedback;
-`\\~ \\= \\# \\{ \\} \\: \\\\` escape and `\\n` is a newline. A multiple-choice
-question with no `=` answer is multiple-answer. True/false becomes a
-two-option single-answer question. Other types (short answer, matching,
-numerical, essay, description) are skipped with a warning.
+read `[lesson:slug]`, `[scoring:…]`, `[level:…]` and `[lint:allow=CODE] reason`,
+which Moodle ignores); `$CATEGORY:` switches category; `::title::`; `{…}`
+holds the answers, `=` right and `~` wrong, `~%50%` weights, `#` per-answer
+feedback, `####` general feedback; `\\~ \\= \\# \\{ \\} \\: \\\\` escape and
+`\\n` is a newline. A multiple-choice question with no `=` answer is
+multiple-answer. True/false becomes a two-option single-answer question. Other
+types (short answer, matching, numerical, essay, description) are skipped with
+a warning.
+
+A comment's tags belong to the question directly below it: a blank line or a
+`$CATEGORY:` line between a comment block and the next question discards them,
+so a file's header comment never tags its first question.
 
 Everything here is pure: `parse_gift()` returns questions and warnings or
 raises `GiftError` with the line of the malformed question.
@@ -23,13 +28,15 @@ ESCAPES = {"\\\\": "\ue000", "\\~": "\ue001", "\\=": "\ue002", "\\#": "\ue003",
 UNESCAPE = {"\ue000": "\\", "\ue001": "~", "\ue002": "=", "\ue003": "#",
             "\ue004": "{", "\ue005": "}", "\ue006": ":", "\ue007": "\n"}
 WEIGHT_RE = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
-META_RE = re.compile(r"\[(id|tag|lesson|scoring):([^\]]*)\]")
+META_RE = re.compile(r"\[(id|tag|lesson|scoring|level|lint):([^\]]*)\]")
+ALLOW_RE = re.compile(r"allow=([\w-]+)")
 FORMAT_RE = re.compile(r"^\[(html|moodle|plain|markdown)\]")
 SCORING_NAMES = {
     "all-or-nothing": "all_or_nothing",
     "plus-minus": "plus_minus",
     "weights": "weights",
 }
+LEVELS = ("recall", "application", "analysis")
 TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 MAX_WEIGHT_DRIFT = Decimal("0.01")
 
@@ -47,6 +54,7 @@ class GiftChoice:
     correct: bool
     weight: Decimal
     feedback: str = ""
+    line: int = 0  # where the answer starts in the file (0 when not parsed)
 
 
 @dataclass
@@ -62,6 +70,10 @@ class GiftQuestion:
     tags: list = field(default_factory=list)
     lesson: str = ""
     scoring: str = "weights"
+    level: str = ""  # "recall", "application" or "analysis"
+    lint_allow: list = field(default_factory=list)  # lint codes silenced on this item
+    lint_reasons: dict = field(default_factory=dict)  # code -> the reason given
+    stem_line: int = 0  # where the stem starts (after a ::title::)
 
 
 @dataclass
@@ -80,41 +92,65 @@ def _plain(text):
 
 
 def _chunks(text):
-    """Questions (and category lines) with their metadata and first line."""
-    chunk, meta, start = [], [], None
+    """Questions (and category lines) with their first line and comment lines.
+
+    A comment block counts only when the question's first line follows it
+    directly: a blank line or a `$CATEGORY:` line drops the pending comments.
+    """
+    chunk, comments, start = [], [], None
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if stripped.startswith("//"):
-            meta.extend(META_RE.findall(stripped))
+            comments.append(stripped)
             continue
-        if not stripped:
+        if not stripped or stripped.startswith("$CATEGORY:"):
             if chunk:
-                yield start, chunk, meta
-                chunk, meta = [], []
-            continue
-        if stripped.startswith("$CATEGORY:"):
-            if chunk:
-                yield start, chunk, meta
-                chunk, meta = [], []
-            yield number, [stripped], []
+                yield start, chunk, comments
+            chunk, comments = [], []
+            if stripped:
+                yield number, [stripped], []
             continue
         if not chunk:
             start = number
         chunk.append(line)
     if chunk:
-        yield start, chunk, meta
+        yield start, chunk, comments
+
+
+def _read_comments(comments, line):
+    """The tags of a question's comment lines, checked."""
+    info = {"id": "", "lesson": "", "scoring": "", "level": "", "tag": [], "allow": {}}
+    for comment in comments:
+        for match in META_RE.finditer(comment):
+            key, value = match.group(1), match.group(2).strip()
+            if key == "tag":
+                info["tag"].append(value)
+            elif key == "lint":
+                allow = ALLOW_RE.fullmatch(value)
+                if not allow:
+                    raise GiftError(line, f"unknown lint comment [lint:{value}] "
+                                    "(use [lint:allow=CODE] reason)")
+                # The reason is the rest of that comment line, other tags aside.
+                reason = META_RE.sub("", comment[match.end():]).strip()
+                info["allow"][allow.group(1)] = reason
+            else:
+                info[key] = value
+    if info["level"] and info["level"] not in LEVELS:
+        raise GiftError(line, f"unknown level {info['level']!r} (use recall, application "
+                        "or analysis)")
+    return info
 
 
 def _split_answers(body, line):
-    """Split a multiple-choice answer block at unescaped = and ~ markers."""
-    head, pieces = re.split(r"(?=[=~])", body, maxsplit=1)[0], []
+    """Split a multiple-choice answer block at unescaped = and ~ markers.
+
+    Returns (piece, offset in body) pairs.
+    """
+    head = re.split(r"(?=[=~])", body, maxsplit=1)[0]
     if head.strip():
         raise GiftError(line, f"text before the first answer: {_plain(head)!r}")
-    for piece in re.split(r"(?=[=~])", body):
-        if piece.strip():
-            pieces.append(piece.strip())
-    return pieces
+    return [(m.group(0).strip(), m.start()) for m in re.finditer(r"[=~][^=~]*", body)]
 
 
 def _parse_choice(piece, line):
@@ -136,14 +172,20 @@ def _parse_choice(piece, line):
     return GiftChoice(text=text, correct=weight > 0, weight=weight, feedback=_plain(feedback))
 
 
-def _parse_question(start, lines, meta, category, warnings):
-    text = _protect("\n".join(lines)).strip()
+def _parse_question(start, lines, comments, category, warnings):
+    raw = _protect("\n".join(lines)).rstrip()
+    text = raw.strip()
     title = ""
     if text.startswith("::"):
         end = text.find("::", 2)
         if end != -1:
             title, text = _plain(text[2:end]), text[end + 2:].strip()
-    text = FORMAT_RE.sub("", text)
+    text = FORMAT_RE.sub("", text).lstrip()
+    # `text` is a tail of `raw`: this gives the file line of a position in it.
+    skipped = len(raw) - len(text)
+
+    def line_at(position):
+        return start + raw.count("\n", 0, skipped + position)
 
     opening, closing = text.find("{"), text.find("}")
     if opening == -1 and closing == -1:
@@ -152,7 +194,9 @@ def _parse_question(start, lines, meta, category, warnings):
     if opening == -1 or closing == -1 or closing < opening:
         problem = "unclosed brace '{'" if closing == -1 or closing < opening else "'}' without '{'"
         raise GiftError(start, problem)
-    body = text[opening + 1:closing].strip()
+    inner = text[opening + 1:closing]
+    body = inner.strip()
+    body_at = opening + 1 + len(inner) - len(inner.lstrip())
     after = text[closing + 1:].strip()
     stem = text[:opening].rstrip() + (f" _____ {after}" if after else "")
     stem = _plain(stem)
@@ -173,17 +217,14 @@ def _parse_question(start, lines, meta, category, warnings):
     if not stem:
         raise GiftError(start, "the question has no text")
 
-    info = {"id": "", "lesson": "", "scoring": "", "tag": []}
-    for key, value in meta:
-        value = value.strip()
-        if key == "tag":
-            info["tag"].append(value)
-        else:
-            info[key] = value
+    info = _read_comments(comments, start)
 
     if "~" in body:
-        pieces = _split_answers(body, start)
-        choices = [_parse_choice(p, start) for p in pieces]
+        pieces, choices = [], []
+        for piece, offset in _split_answers(body, start):
+            pieces.append(piece)
+            choices.append(_parse_choice(piece, start))
+            choices[-1].line = line_at(body_at + offset)
         if len(choices) < 2:
             raise GiftError(start, "a multiple-choice question needs at least two answers")
         exact = sum(1 for p in pieces if p[0] == "=")
@@ -215,8 +256,10 @@ def _parse_question(start, lines, meta, category, warnings):
         # Moodle: {TRUE#feedback if wrong#feedback if right}.
         true_feedback, false_feedback = (right, wrong) if truth else (wrong, right)
         choices = [
-            GiftChoice("True", truth, Decimal(100 if truth else 0), _plain(true_feedback)),
-            GiftChoice("False", not truth, Decimal(0 if truth else 100), _plain(false_feedback)),
+            GiftChoice("True", truth, Decimal(100 if truth else 0), _plain(true_feedback),
+                       line=line_at(opening)),
+            GiftChoice("False", not truth, Decimal(0 if truth else 100), _plain(false_feedback),
+                       line=line_at(opening)),
         ]
         kind = "single"
 
@@ -229,7 +272,8 @@ def _parse_question(start, lines, meta, category, warnings):
     return GiftQuestion(
         line=start, kind=kind, stem=stem, choices=choices, title=title,
         general_feedback=general, category=category, external_id=info["id"],
-        tags=info["tag"], lesson=info["lesson"], scoring=scoring,
+        tags=info["tag"], lesson=info["lesson"], scoring=scoring, level=info["level"],
+        lint_allow=list(info["allow"]), lint_reasons=info["allow"], stem_line=line_at(0),
     )
 
 
@@ -272,6 +316,11 @@ def write_question(question) -> str:
     if question.kind == "multiple" and question.scoring != "weights":
         name = next(k for k, v in SCORING_NAMES.items() if v == question.scoring)
         lines.append(f"// [scoring:{name}]")
+    if getattr(question, "level", ""):
+        lines.append(f"// [level:{question.level}]")
+    reasons = getattr(question, "lint_reasons", {})
+    for code in getattr(question, "lint_allow", []):
+        lines.append(f"// [lint:allow={code}] {reasons.get(code, '')}".rstrip())
     head = f"::{escape(question.title)}::" if question.title else ""
     lines.append(f"{head}{escape(question.stem)} {{")
     for choice in question.choices:

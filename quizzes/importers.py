@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from . import lint
+from .citations import cited
 from .gift import GiftChoice, GiftError, GiftQuestion, parse_gift, write_gift
 from .models import Choice, Question, Quiz
 
@@ -56,6 +58,31 @@ def read_gift(path):
     return bank
 
 
+def check_bank(questions, *, source, reference_keys=None, unshuffled_categories=()):
+    """Lint the questions and check their [ref:KEY] citations.
+
+    Raises GiftImportFailed on an item-writing error or an unknown reference
+    (when `reference_keys` is given); returns the warnings as lines.
+    """
+    findings = lint.lint_questions(
+        questions, source=source, unshuffled_categories=unshuffled_categories
+    )
+    errors = [str(f) for f in findings if f.severity == "error"]
+    if reference_keys is not None:
+        for question in questions:
+            texts = [question.stem, question.general_feedback]
+            texts += [t for c in question.choices for t in (c.text, c.feedback)]
+            unknown = sorted({k for t in texts for k in cited(t)} - set(reference_keys))
+            if unknown:
+                errors.append(
+                    f"{source}:{question.line}: [{question.external_id or '?'}] "
+                    f"unknown-reference: [ref:{unknown[0]}] is not in the course's references"
+                )
+    if errors:
+        raise GiftImportFailed("\n".join(sorted(errors)))
+    return [str(f) for f in findings if f.severity != "error"]
+
+
 def _lessons_by_slug(quiz):
     Lesson = Question._meta.get_field("lesson").related_model
     return {lesson.slug: lesson for lesson in Lesson.objects.filter(course_id=quiz.course_id)}
@@ -94,6 +121,7 @@ def save_questions(questions, *, quiz, source):
             "tags": parsed.tags,
             "lesson": lesson,
             "scoring": parsed.scoring if parsed.kind == "multiple" else "all_or_nothing",
+            "level": parsed.level,
         }
         choices = [
             (n, c.text, c.correct, Decimal(c.weight), c.feedback)
@@ -137,10 +165,19 @@ def _same(question, values, choices):
 
 @transaction.atomic
 def import_gift(path, *, quiz):
-    """Import every question of a GIFT file into one quiz."""
+    """Import every question of a GIFT file into one quiz, if it passes the item
+    linter (errors stop it; warnings are reported) and every [ref:KEY] it cites
+    is one of the course's references (when the course keeps a reference list)."""
     bank = read_gift(path)
+    reference_keys = getattr(quiz.course, "reference_keys", None)
+    findings = check_bank(
+        bank.questions,
+        source=Path(path),
+        reference_keys=reference_keys() if reference_keys else None,
+        unshuffled_categories=() if quiz.shuffle_choices else {q.category for q in bank.questions},
+    )
     report = save_questions(bank.questions, quiz=quiz, source=Path(path))
-    report.warnings = bank.warnings
+    report.warnings = [*bank.warnings, *findings]
     return report
 
 
@@ -163,6 +200,7 @@ def _as_gift(question):
         tags=list(question.tags),
         lesson=question.lesson.slug if question.lesson else "",
         scoring=question.scoring,
+        level=question.level,
         choices=[
             GiftChoice(text=c.text, correct=c.is_correct, weight=weights[c.pk], feedback=c.feedback)
             for c in choices

@@ -14,7 +14,16 @@ class QuizQuerySet(models.QuerySet):
         return self.filter(published=True, course__published=True)
 
 
+class ReviewWhen(models.TextChoices):
+    IMMEDIATELY = "immediately", "Right after each attempt"
+    WHEN_CLOSED = "when_closed", "Once the learner has passed or has no attempts left"
+    NEVER = "never", "Never"
+
+
 class Quiz(models.Model):
+    """A quiz. The score and per-topic mastery are always shown after an attempt;
+    `review_correctness` and `review_key` say when the rest of the review is."""
+
     class Feedback(models.TextChoices):
         AFTER_SUBMIT = "after_submit", "After the attempt is submitted"
         IMMEDIATE = "immediate", "After each question is checked"
@@ -42,20 +51,30 @@ class Quiz(models.Model):
         blank=True,
         help_text="Draw this many questions at random per attempt; empty for all.",
     )
-    draws_from = models.ManyToManyField(
-        "self",
-        symmetrical=False,
-        blank=True,
-        related_name="drawn_by",
-        help_text="Also draw questions from these quizzes (for a cumulative assessment).",
-    )
     shuffle_questions = models.BooleanField(default=True)
     shuffle_choices = models.BooleanField(default=True)
     attempts_allowed = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Empty for unlimited attempts."
     )
+    retake_wait_hours = models.PositiveIntegerField(
+        "wait between attempts (hours)",
+        default=0,
+        help_text="How long a learner waits after submitting before starting again; 0 for none.",
+    )
     feedback = models.CharField(
         max_length=20, choices=Feedback.choices, default=Feedback.AFTER_SUBMIT
+    )
+    review_correctness = models.CharField(
+        "review shows which answers were right",
+        max_length=20,
+        choices=ReviewWhen.choices,
+        default=ReviewWhen.IMMEDIATELY,
+    )
+    review_key = models.CharField(
+        "review shows the correct answers and rationales",
+        max_length=20,
+        choices=ReviewWhen.choices,
+        default=ReviewWhen.IMMEDIATELY,
     )
     published = models.BooleanField(default=True)
 
@@ -88,6 +107,45 @@ class Quiz(models.Model):
     def clean(self):
         if self.after_lesson_id and self.after_lesson.course_id != self.course_id:
             raise ValidationError({"after_lesson": "Choose a lesson of this quiz's course."})
+        if self.feedback == self.Feedback.IMMEDIATE and (
+            self.review_key != ReviewWhen.IMMEDIATELY
+            or self.review_correctness != ReviewWhen.IMMEDIATELY
+        ):
+            raise ValidationError(
+                {"feedback": "Feedback after each question shows the key at once; choose it "
+                 "only when the review shows everything right after each attempt."}
+            )
+
+
+class BlueprintEntry(models.Model):
+    """Draw `count` questions from `source`'s own questions in each attempt of `quiz`.
+
+    A quiz with a blueprint draws by it (`questions_per_attempt` is then
+    ignored); `source` may be the quiz itself, for items of its own that no
+    other quiz shows.
+    """
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="blueprint")
+    source = models.ForeignKey(
+        Quiz, on_delete=models.CASCADE, related_name="+", help_text="Draw from this quiz's questions."
+    )
+    count = models.PositiveSmallIntegerField(help_text="Questions drawn per attempt.")
+
+    class Meta:
+        verbose_name = "blueprint entry"
+        verbose_name_plural = "blueprint"
+        ordering = ["quiz", "source__position", "source_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["quiz", "source"], name="blueprint_unique_source"),
+            models.CheckConstraint(condition=Q(count__gt=0), name="blueprint_draws_at_least_one"),
+        ]
+
+    def __str__(self):
+        return f"{self.count} from {self.source}"
+
+    def clean(self):
+        if self.quiz_id and self.source_id and self.source.course_id != self.quiz.course_id:
+            raise ValidationError({"source": "Choose a quiz of the same course."})
 
 
 class Question(models.Model):
@@ -99,6 +157,11 @@ class Question(models.Model):
         ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
         PLUS_MINUS = "plus_minus", "+1 per correct pick, −1 per wrong pick, floor 0"
         WEIGHTS = "weights", "Sum of the chosen options' weights (Moodle)"
+
+    class Level(models.TextChoices):
+        RECALL = "recall", "Recall"
+        APPLICATION = "application", "Application"
+        ANALYSIS = "analysis", "Analysis"
 
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveIntegerField(default=0)
@@ -125,6 +188,9 @@ class Question(models.Model):
         choices=Scoring.choices,
         default=Scoring.ALL_OR_NOTHING,
         help_text="How a select-all-that-apply question is scored.",
+    )
+    level = models.CharField(
+        max_length=12, choices=Level.choices, blank=True, help_text="The GIFT [level:…]."
     )
 
     class Meta:

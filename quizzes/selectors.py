@@ -3,11 +3,11 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from .models import Attempt, Question, Quiz, Response
+from .models import Attempt, BlueprintEntry, Question, Quiz, Response, ReviewWhen
 
 WEAK_BELOW = Decimal(80)  # percent: a topic under this is shown as one to review
 
@@ -42,15 +42,76 @@ def quizzes_with_results(course_ids, user):
     )
 
 
+def best_final_attempt(user, course_id):
+    """The learner's best passed attempt of the course's final assessment (a quiz
+    drawn by blueprint), or None."""
+    return (
+        Attempt.objects.filter(
+            user=user,
+            quiz__course_id=course_id,
+            quiz__blueprint__isnull=False,
+            state=Attempt.State.SUBMITTED,
+            passed=True,
+        )
+        .order_by("-score", "submitted_at")
+        .first()
+    )
+
+
 def attempts_of(user, quiz):
     return list(Attempt.objects.filter(user=user, quiz=quiz).order_by("-number"))
 
 
-def get_own_attempt(pk, user):
-    """An attempt of this learner, or 404: another learner's attempt does not exist."""
-    return get_object_or_404(
-        Attempt.objects.select_related("quiz__course"), pk=pk, user=user
-    )
+def get_own_attempt(pk, user, *, with_standing=False):
+    """An attempt of this learner, or 404: another learner's attempt does not exist.
+
+    `with_standing` adds, in the same query, how many attempts the learner has
+    used on the quiz and whether any passed (what the review options need).
+    """
+    attempts = Attempt.objects.select_related("quiz__course")
+    if with_standing:
+        theirs = Attempt.objects.filter(user=user, quiz=OuterRef("quiz")).order_by()
+        attempts = attempts.annotate(
+            used=Subquery(theirs.values("quiz").annotate(n=Count("*")).values("n")[:1]),
+            passed_any=Exists(theirs.filter(passed=True)),
+        )
+    return get_object_or_404(attempts, pk=pk, user=user)
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """What the review of a submitted attempt may show, by the quiz's review options.
+
+    The score and per-topic mastery are always shown."""
+
+    correctness: bool
+    key: bool
+
+
+FULL_REVIEW = ReviewPolicy(correctness=True, key=True)
+
+
+def review_policy(attempt):
+    """Needs an attempt from `get_own_attempt(..., with_standing=True)` unless the
+    quiz shows everything at once."""
+    quiz = attempt.quiz
+
+    def shown(when):
+        if when == ReviewWhen.IMMEDIATELY:
+            return True
+        if when == ReviewWhen.NEVER:
+            return False
+        exhausted = quiz.attempts_allowed is not None and attempt.used >= quiz.attempts_allowed
+        return bool(attempt.passed_any) or exhausted
+
+    if not attempt.is_submitted:
+        return ReviewPolicy(correctness=False, key=False)
+    key = shown(quiz.review_key)
+    return ReviewPolicy(correctness=key or shown(quiz.review_correctness), key=key)
+
+
+def standing_needed(quiz):
+    return ReviewWhen.WHEN_CLOSED in (quiz.review_key, quiz.review_correctness)
 
 
 def responses_of(attempt):
@@ -128,12 +189,27 @@ def topic_mastery(user, course_ids):
     return result
 
 
-def pool_size(quiz):
-    return Question.objects.filter(Q(quiz=quiz) | Q(quiz__in=quiz.draws_from.all())).count()
+def questions_per_attempt(quiz):
+    """How many questions one attempt shows: the blueprint's sum, the draw, or all."""
+    def total(queryset, expression):
+        return Subquery(
+            queryset.filter(quiz=OuterRef("pk")).order_by().values("quiz")
+            .annotate(total=expression).values("total")
+        )
+
+    row = Quiz.objects.filter(pk=quiz.pk).values(
+        drawn=total(BlueprintEntry.objects, Sum("count")),
+        pool=total(Question.objects, Count("*")),
+    ).get()
+    if row["drawn"]:
+        return row["drawn"]
+    pool = row["pool"] or 0
+    return min(quiz.questions_per_attempt or pool, pool)
 
 
 def questions_for_learner(responses):
-    """What the attempt page may show: stems and option texts, never the key.
+    """What the attempt page may show: stems and options by their per-attempt
+    tokens, never the key or a database id.
 
     A response that was checked (immediate feedback) also carries its score and
     rationales: the learner has committed to that answer.
@@ -141,14 +217,16 @@ def questions_for_learner(responses):
     shown = []
     for response in responses:
         snap = response.snapshot
+        chosen = set(response.selected)
         item = {
             "id": response.pk,
             "position": response.position,
             "stem": snap["stem"],
             "multiple": snap["kind"] == "multiple",
-            "selected": set(response.selected),
+            "scoring": snap["scoring"],
+            "selected": {c["token"] for c in snap["choices"] if c["id"] in chosen},
             "checked": response.checked,
-            "choices": [{"id": c["id"], "text": c["text"]} for c in snap["choices"]],
+            "choices": [{"token": c["token"], "text": c["text"]} for c in snap["choices"]],
         }
         if response.checked:
             item["review"] = review_of(response)
@@ -156,22 +234,33 @@ def questions_for_learner(responses):
     return shown
 
 
-def review_of(response):
-    """Everything about one answered question, key and rationales included."""
+def review_of(response, policy=FULL_REVIEW):
+    """One answered question for its review: what was chosen, and as much of the
+    key and rationales as `policy` allows (None where it does not)."""
     snap = response.snapshot
     chosen = set(response.selected)
+    correctness = policy.correctness or policy.key
     return {
         "position": response.position,
         "stem": snap["stem"],
         "multiple": snap["kind"] == "multiple",
         "scoring": snap["scoring"],
-        "score": response.score,
+        "score": response.score if correctness else None,
         "percent": (response.score or Decimal(0)) * 100,
-        "correct": response.score == 1,
+        "correct": response.score == 1 if correctness else None,
         "answered": bool(chosen),
-        "general_feedback": snap["general_feedback"],
+        "general_feedback": snap["general_feedback"] if policy.key else "",
         "lesson": response.lesson,
+        "shows_key": policy.key,
+        "shows_correctness": correctness,
         "choices": [
-            {**c, "chosen": c["id"] in chosen} for c in snap["choices"]
+            {
+                "token": c["token"],
+                "text": c["text"],
+                "chosen": c["id"] in chosen,
+                "correct": c["correct"] if policy.key else None,
+                "feedback": c["feedback"] if policy.key else "",
+            }
+            for c in snap["choices"]
         ],
     }

@@ -34,19 +34,28 @@ class QuizSerializer(serializers.ModelSerializer):
 
 
 class OptionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    token = serializers.CharField(
+        help_text="This option's name in this attempt only: random, never a database id."
+    )
     text = serializers.CharField()
 
 
 class OptionReviewSerializer(OptionSerializer):
-    correct = serializers.BooleanField()
     chosen = serializers.BooleanField()
+    correct = serializers.BooleanField(
+        allow_null=True, help_text="Null while the quiz's review options hide the key."
+    )
     feedback = serializers.CharField(allow_blank=True)
 
 
 class QuestionReviewSerializer(serializers.Serializer):
+    """A graded question, as much as the quiz's review options show: score and
+    `correct` are null while correctness is hidden; `correct` per option, option
+    rationales and `general_feedback` are null/empty while the key is hidden."""
+
     score = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
-    correct = serializers.BooleanField()
+    correct = serializers.BooleanField(allow_null=True)
+    shows_key = serializers.BooleanField()
     general_feedback = serializers.CharField(allow_blank=True)
     options = OptionReviewSerializer(many=True)
     lesson_url = serializers.CharField(allow_null=True)
@@ -60,8 +69,14 @@ class AttemptQuestionSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     stem = serializers.CharField()
     kind = serializers.ChoiceField(choices=["single", "multiple"])
+    scoring = serializers.ChoiceField(
+        choices=["all_or_nothing", "plus_minus", "weights"],
+        help_text="How a select-all-that-apply question is scored.",
+    )
     options = OptionSerializer(many=True)
-    selected = serializers.ListField(child=serializers.IntegerField())
+    selected = serializers.ListField(
+        child=serializers.CharField(), help_text="Tokens of the chosen options."
+    )
     checked = serializers.BooleanField()
     review = QuestionReviewSerializer(allow_null=True)
 
@@ -87,20 +102,25 @@ class AttemptSerializer(serializers.ModelSerializer):
         responses = self.context.get("responses")
         if responses is None:
             return []
+        policy = self.context.get("policy")
         shown = []
-        for response in responses:
-            snap = response.snapshot
-            reveal = attempt.is_submitted or response.checked
+        for item, response in zip(
+            selectors.questions_for_learner(responses), responses, strict=True
+        ):
             review = None
-            if reveal:
-                detail = selectors.review_of(response)
+            if attempt.is_submitted or response.checked:
+                # A question checked before submission (immediate feedback) shows
+                # everything: such quizzes review everything at once.
+                use = policy if attempt.is_submitted and policy else selectors.FULL_REVIEW
+                detail = selectors.review_of(response, use)
                 lesson = detail["lesson"]
                 review = {
                     "score": detail["score"],
                     "correct": detail["correct"],
+                    "shows_key": detail["shows_key"],
                     "general_feedback": detail["general_feedback"],
                     "options": [
-                        {k: c[k] for k in ("id", "text", "correct", "chosen", "feedback")}
+                        {k: c[k] for k in ("token", "text", "correct", "chosen", "feedback")}
                         for c in detail["choices"]
                     ],
                     "lesson_url": lesson.get_absolute_url() if lesson else None,
@@ -109,10 +129,11 @@ class AttemptSerializer(serializers.ModelSerializer):
                 {
                     "id": response.pk,
                     "position": response.position,
-                    "stem": snap["stem"],
-                    "kind": snap["kind"],
-                    "options": [{"id": c["id"], "text": c["text"]} for c in snap["choices"]],
-                    "selected": list(response.selected),
+                    "stem": item["stem"],
+                    "kind": response.snapshot["kind"],
+                    "scoring": item["scoring"],
+                    "options": item["choices"],
+                    "selected": sorted(item["selected"]),
                     "checked": response.checked,
                     "review": review,
                 }
@@ -128,8 +149,11 @@ class AttemptSummarySerializer(AttemptSerializer):
 
 class AnswerSerializer(StrictSerializer):
     question = serializers.IntegerField(min_value=1, help_text="A question id of this attempt.")
-    choices = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), max_length=50, allow_empty=True
+    options = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        max_length=50,
+        allow_empty=True,
+        help_text="Tokens of the chosen options, as the attempt gives them; [] clears.",
     )
 
 

@@ -7,9 +7,10 @@ conditional UPDATE that lets exactly one submit grade an attempt.
 """
 
 import random
+import secrets
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from . import scoring
@@ -30,17 +31,20 @@ class AttemptClosed(QuizError):
     status = 409
 
 
-def question_pool(quiz):
-    """The quiz's own questions and those of the quizzes it draws from."""
-    return list(
-        Question.objects.filter(Q(quiz=quiz) | Q(quiz__in=quiz.draws_from.all()))
-        .select_related("quiz")
-        .prefetch_related("choices")
-        .order_by("quiz__position", "quiz_id", "position", "pk")
-    )
+CLOSED_MESSAGE = "This attempt has already been submitted; answers can no longer change."
+
+
+def new_option_token():
+    """A per-attempt name for an option: random, so it says nothing about the key,
+    the authoring order or the database id."""
+    return secrets.token_urlsafe(9)
 
 
 def snapshot_of(question, choices):
+    """What the learner is shown of a question, frozen, with the key beside it.
+
+    Options carry a random `token`: pages and the API name options by it only.
+    """
     return {
         "question_id": question.pk,
         "title": question.title,
@@ -52,6 +56,7 @@ def snapshot_of(question, choices):
         "choices": [
             {
                 "id": c.pk,
+                "token": new_option_token(),
                 "text": c.text,
                 "correct": c.is_correct,
                 "weight": str(c.weight),
@@ -62,44 +67,94 @@ def snapshot_of(question, choices):
     }
 
 
-def _draw(quiz, rng):
-    pool = question_pool(quiz)
+def _sample(pool, count, seen, rng):
+    """`count` of `pool`, preferring questions this learner has not been shown yet."""
+    fresh = [q for q in pool if q.pk not in seen]
+    if len(fresh) >= count:
+        return rng.sample(fresh, count)
+    stale = [q for q in pool if q.pk in seen]
+    return fresh + rng.sample(stale, min(count - len(fresh), len(stale)))
+
+
+def question_pool(quiz, rules=None):
+    """Every question an attempt may draw: the blueprint's sources, or the quiz's own."""
+    rules = list(quiz.blueprint.all()) if rules is None else rules
+    sources = [rule.source_id for rule in rules] or [quiz.pk]
+    return list(
+        Question.objects.filter(quiz_id__in=sources)
+        .prefetch_related("choices")
+        .order_by("quiz_id", "position", "pk")
+    )
+
+
+def _draw(quiz, rng, seen):
+    """The questions of a new attempt: by blueprint, or from the quiz's own questions."""
+    rules = list(quiz.blueprint.all())
+    pool = question_pool(quiz, rules)
     if not pool:
         raise QuizError("This quiz has no questions yet.")
-    drawn = pool
-    if quiz.questions_per_attempt and quiz.questions_per_attempt < len(pool):
-        drawn = rng.sample(pool, quiz.questions_per_attempt)
-        if not quiz.shuffle_questions:
-            order = {q.pk: n for n, q in enumerate(pool)}
-            drawn.sort(key=lambda q: order[q.pk])
-    elif quiz.shuffle_questions:
-        drawn = pool[:]
+    if rules:
+        drawn = []
+        for rule in rules:
+            own = [q for q in pool if q.quiz_id == rule.source_id]
+            drawn.extend(sorted(_sample(own, rule.count, seen, rng), key=lambda q: q.position))
+    elif quiz.questions_per_attempt and quiz.questions_per_attempt < len(pool):
+        drawn = _sample(pool, quiz.questions_per_attempt, seen, rng)
+        drawn.sort(key=lambda q: (q.position, q.pk))
+    else:
+        drawn = pool
+    if quiz.shuffle_questions:
+        drawn = drawn[:]
         rng.shuffle(drawn)
     return drawn
 
 
+def may_start(quiz, attempts, now=None):
+    """Refuse a new attempt when none is left or the wait after the last is not over."""
+    now = now or timezone.now()
+    if quiz.attempts_allowed is not None and len(attempts) >= quiz.attempts_allowed:
+        raise AttemptsExhausted(
+            f"You have used all {quiz.attempts_allowed} attempt(s) allowed for this quiz."
+        )
+    submitted = [a.submitted_at for a in attempts if a.submitted_at]
+    if quiz.retake_wait_hours and submitted:
+        ready = max(submitted) + timedelta(hours=quiz.retake_wait_hours)
+        if ready > now:
+            when = timezone.localtime(ready).strftime("%d %b %Y, %H:%M %Z")
+            raise AttemptsExhausted(
+                f"You can start another attempt of this quiz from {when} "
+                f"({quiz.retake_wait_hours} hours after your last one)."
+            )
+
+
 @transaction.atomic
-def start_attempt(*, user, quiz, rng=None):
+def start_attempt(*, user, quiz, rng=None, now=None):
     """Give back the learner's open attempt, or start a new one. Returns (attempt, created)."""
     rng = rng or random.SystemRandom()
+    now = now or timezone.now()
     open_attempt = Attempt.objects.filter(user=user, quiz=quiz, state=Attempt.State.IN_PROGRESS)
-    existing = open_attempt.first()
+    attempts = list(Attempt.objects.filter(user=user, quiz=quiz))
+    existing = next((a for a in attempts if not a.is_submitted), None)
     if existing:
         return existing, False
-    used = Attempt.objects.filter(user=user, quiz=quiz).count()
-    if quiz.attempts_allowed is not None and used >= quiz.attempts_allowed:
+    try:
+        may_start(quiz, attempts, now)
+    except AttemptsExhausted:
         # A concurrent request may have opened the last allowed attempt since
         # we looked: that one is the learner's to resume.
         existing = open_attempt.first()
         if existing:
             return existing, False
-        raise AttemptsExhausted(
-            f"You have used all {quiz.attempts_allowed} attempt(s) allowed for this quiz."
+        raise
+    seen = set(
+        Response.objects.filter(attempt__user=user, attempt__quiz=quiz).values_list(
+            "question_id", flat=True
         )
-    questions = _draw(quiz, rng)
+    ) if attempts else set()
+    questions = _draw(quiz, rng, seen)
     try:
         with transaction.atomic():
-            attempt = Attempt.objects.create(user=user, quiz=quiz, number=used + 1)
+            attempt = Attempt.objects.create(user=user, quiz=quiz, number=len(attempts) + 1)
     except IntegrityError:
         # Another request (a second tab, a double click) started it first.
         existing = open_attempt.first()
@@ -125,20 +180,23 @@ def start_attempt(*, user, quiz, rng=None):
 
 
 def _lock_open(attempt):
-    locked = (
-        Attempt.objects.select_for_update()
-        .filter(pk=attempt.pk, state=Attempt.State.IN_PROGRESS)
-        .first()
+    """Lock an open attempt and its responses, read in one query: (attempt, responses)."""
+    responses = list(
+        Response.objects.select_for_update(of=("self", "attempt"))
+        .select_related("attempt__quiz")
+        .filter(attempt_id=attempt.pk, attempt__state=Attempt.State.IN_PROGRESS)
+        .order_by("position")
     )
-    if locked is None:
-        raise AttemptClosed(
-            "This attempt has already been submitted; answers can no longer change."
-        )
-    return locked
+    if not responses:
+        raise AttemptClosed(CLOSED_MESSAGE)
+    return responses[0].attempt, responses
 
 
 def _validated(responses, answers):
-    """Check every answer against what the learner was shown. Returns {response: ids}."""
+    """Check every answer against what the learner was shown.
+
+    `answers` maps a response id to option tokens. Returns {response: choice ids}.
+    """
     by_id = {r.pk: r for r in responses}
     changes = {}
     for key, values in answers.items():
@@ -150,16 +208,11 @@ def _validated(responses, answers):
         if response is None:
             raise QuizError(f"{key!r} is not a question of this attempt.")
         label = f"Question {response.position}"
-        ids = []
-        for value in values:
-            try:
-                ids.append(int(value))
-            except (TypeError, ValueError):
-                raise QuizError(f"{label}: {value!r} is not an option id.") from None
-        offered = {c["id"] for c in response.snapshot["choices"]}
-        strangers = [i for i in ids if i not in offered]
+        tokens = {c["token"]: c["id"] for c in response.snapshot["choices"]}
+        strangers = [v for v in values if v not in tokens]
         if strangers:
-            raise QuizError(f"{label}: option {strangers[0]} is not one of its options.")
+            raise QuizError(f"{label}: {str(strangers[0])[:40]!r} is not one of its options.")
+        ids = [tokens[v] for v in values]
         if len(set(ids)) != len(ids):
             raise QuizError(f"{label}: an option is chosen twice.")
         if response.snapshot["kind"] == "single" and len(ids) > 1:
@@ -172,18 +225,22 @@ def _validated(responses, answers):
 
 @transaction.atomic
 def save_answers(*, attempt, answers, check=(), now=None):
-    """Save answers ({response id: [choice ids]}); an empty list clears one.
+    """Save answers ({response id: [option tokens]}); an empty list clears one.
 
     `check` names responses to lock and score now (immediate-feedback quizzes).
     Nothing is saved if any answer is invalid.
     """
     now = now or timezone.now()
-    attempt = _lock_open(attempt)
-    responses = list(attempt.responses.all())
+    attempt, responses = _lock_open(attempt)
     changes = _validated(responses, answers)
     if check and attempt.quiz.feedback != attempt.quiz.Feedback.IMMEDIATE:
         raise QuizError("This quiz gives feedback after submission only.")
-    to_check = {int(i) for i in check} if check else set()
+    try:
+        to_check = {int(i) for i in check}
+    except (TypeError, ValueError):
+        raise QuizError("Only a question of this attempt can be checked.") from None
+    if to_check - {r.pk for r in responses}:
+        raise QuizError("Only a question of this attempt can be checked.")
     dirty = []
     for response in responses:
         changed = response in changes and changes[response] != response.selected

@@ -11,5 +11,7 @@ urlpatterns = [
         name="start",
     ),
     path("attempts/<int:pk>/", views.attempt_page, name="attempt"),
+    path("attempts/<int:pk>/summary/", views.attempt_summary, name="summary"),
+    path("attempts/<int:pk>/submit/", views.attempt_submit, name="submit"),
     path("attempts/<int:pk>/review/", views.attempt_review, name="review"),
 ]

@@ -5,13 +5,19 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
+from .forms import AttemptForm
 
 
 def quiz_detail(request, course_slug, slug):
     quiz = selectors.get_quiz(course_slug, slug)
     attempts = selectors.attempts_of(request.user, quiz) if request.user.is_authenticated else []
     open_attempt = next((a for a in attempts if not a.is_submitted), None)
-    used = len(attempts)
+    refusal = None
+    if request.user.is_authenticated and open_attempt is None:
+        try:
+            services.may_start(quiz, attempts)
+        except services.QuizError as exc:
+            refusal = str(exc)
     return render(
         request,
         "quizzes/quiz_detail.html",
@@ -20,9 +26,8 @@ def quiz_detail(request, course_slug, slug):
             "course": quiz.course,
             "attempts": [a for a in attempts if a.is_submitted],
             "open_attempt": open_attempt,
-            "question_count": quiz.questions_per_attempt or selectors.pool_size(quiz),
-            "can_start": open_attempt is None
-            and (quiz.attempts_allowed is None or used < quiz.attempts_allowed),
+            "question_count": selectors.questions_per_attempt(quiz),
+            "refusal": refusal,
         },
     )
 
@@ -39,19 +44,13 @@ def quiz_start(request, course_slug, slug):
     return redirect(attempt)
 
 
-def _answers_from(post):
-    """{response id: [choice ids]} for every question the form showed."""
-    return {rid: post.getlist(f"r{rid}") for rid in post.getlist("shown")}
-
-
-def _render_attempt(request, attempt, error=None, status=200):
-    responses = selectors.responses_of(attempt)
+def _render_attempt(request, attempt, questions, error=None, status=200):
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
         "course": attempt.quiz.course,
-        "questions": selectors.questions_for_learner(responses),
-        "answered": sum(1 for r in responses if r.selected),
+        "questions": questions,
+        "answered": sum(1 for q in questions if q["selected"]),
         "error": error,
     }
     return render(request, "quizzes/attempt.html", context, status=status)
@@ -61,42 +60,85 @@ def _wants_json(request):
     return "application/json" in request.headers.get("Accept", "")
 
 
+def _refuse(request, attempt, questions, message, status):
+    if _wants_json(request):
+        return JsonResponse({"detail": message}, status=status)
+    return _render_attempt(request, attempt, questions, error=message, status=status)
+
+
 @login_required
 def attempt_page(request, pk):
     attempt = selectors.get_own_attempt(pk, request.user)
+    if attempt.is_submitted and request.method != "POST":
+        return redirect(attempt)
+    questions = selectors.questions_for_learner(selectors.responses_of(attempt))
     if request.method != "POST":
-        if attempt.is_submitted:
-            return redirect(attempt)
-        return _render_attempt(request, attempt)
+        return _render_attempt(request, attempt, questions)
+    if attempt.is_submitted:  # perhaps in another tab
+        if request.POST.get("action") == "submit" and not _wants_json(request):
+            return redirect(attempt)  # submitted twice: graded once, show the result
+        return _refuse(request, attempt, questions, services.CLOSED_MESSAGE, 409)
 
-    action = request.POST.get("action", "save")
-    answers = _answers_from(request.POST)
+    immediate = attempt.quiz.feedback == attempt.quiz.Feedback.IMMEDIATE
+    form = AttemptForm(request.POST, questions=questions, immediate=immediate)
+    if not form.is_valid():
+        return _refuse(request, attempt, questions, form.error_text(), 400)
+    action, check = form.cleaned_data["action"], form.cleaned_data["check"]
     try:
         if action == "submit":
-            attempt, _ = services.save_and_submit(attempt=attempt, answers=answers)
+            attempt, _ = services.save_and_submit(attempt=attempt, answers=form.answers())
             return redirect(attempt)
         services.save_answers(
-            attempt=attempt, answers=answers, check=request.POST.getlist("check")
+            attempt=attempt, answers=form.answers(), check=[check] if check else []
         )
     except services.QuizError as exc:
         attempt.refresh_from_db()
-        if action == "submit" and attempt.is_submitted:
+        if attempt.is_submitted and not _wants_json(request):
             return redirect(attempt)  # submitted twice: graded once, show the result
-        if _wants_json(request):
-            return JsonResponse({"detail": str(exc)}, status=exc.status)
-        return _render_attempt(request, attempt, error=str(exc), status=exc.status)
+        return _refuse(request, attempt, questions, str(exc), exc.status)
     if _wants_json(request):
         return JsonResponse({"saved": True})
+    if action == "finish":
+        return redirect("quizzes:summary", pk=attempt.pk)
     messages.success(request, "Your answers are saved.")
-    anchor = request.POST.get("check")
-    return redirect(f"{attempt.get_absolute_url()}{f'#q{anchor}' if anchor else ''}")
+    return redirect(f"{attempt.get_absolute_url()}{f'#q{check}' if check else ''}")
+
+
+@login_required
+def attempt_summary(request, pk):
+    """Before submitting: every question, answered or not, with links back."""
+    attempt = selectors.get_own_attempt(pk, request.user)
+    if attempt.is_submitted:
+        return redirect(attempt)
+    questions = selectors.questions_for_learner(selectors.responses_of(attempt))
+    unanswered = [q for q in questions if not q["selected"]]
+    return render(
+        request,
+        "quizzes/summary.html",
+        {
+            "attempt": attempt,
+            "quiz": attempt.quiz,
+            "course": attempt.quiz.course,
+            "questions": questions,
+            "unanswered": unanswered,
+        },
+    )
+
+
+@require_POST
+@login_required
+def attempt_submit(request, pk):
+    attempt = selectors.get_own_attempt(pk, request.user)
+    attempt, _ = services.submit_attempt(attempt=attempt)
+    return redirect(attempt)
 
 
 @login_required
 def attempt_review(request, pk):
-    attempt = selectors.get_own_attempt(pk, request.user)
+    attempt = selectors.get_own_attempt(pk, request.user, with_standing=True)
     if not attempt.is_submitted:
         return redirect(attempt)
+    policy = selectors.review_policy(attempt)
     responses = selectors.responses_of(attempt)
     topics = selectors.topics_of(responses)
     return render(
@@ -106,7 +148,8 @@ def attempt_review(request, pk):
             "attempt": attempt,
             "quiz": attempt.quiz,
             "course": attempt.quiz.course,
-            "reviews": [selectors.review_of(r) for r in responses],
+            "policy": policy,
+            "reviews": [selectors.review_of(r, policy) for r in responses],
             "topics": topics,
             "weak": [t for t in topics if t.weak],
         },

@@ -25,5 +25,7 @@ WHITENOISE_USE_FINDERS = True
 # SQLite's in-memory test database refuses concurrent writers outright (shared
 # cache); a file lets the concurrency tests' threads queue as they would in use.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.environ.get("TEST_SQLITE_PATH", str(BASE_DIR / ".test-db.sqlite3"))  # noqa: F405
+    }
 WHITENOISE_AUTOREFRESH = True

@@ -106,7 +106,7 @@ def test_learner_walks_through_a_quiz(learner_api, klonopin):
 
     stored = {r.pk: r for r in Response.objects.filter(attempt_id=attempt["id"])}
     answers = [
-        {"question": q["id"], "choices": [c["id"] for c in stored[q["id"]].snapshot["choices"]
+        {"question": q["id"], "options": [c["token"] for c in stored[q["id"]].snapshot["choices"]
                                           if c["correct"]]}
         for q in attempt["questions"][:5]
     ]
@@ -116,7 +116,7 @@ def test_learner_walks_through_a_quiz(learner_api, klonopin):
     assert saved.status_code == 200 and not keys_in(saved.json()) & KEY_FIELDS
     again = learner_api.get(f"/api/v1/attempts/{attempt['id']}/").json()
     assert [q["selected"] for q in again["questions"][:5]] == [
-        sorted(a["choices"]) for a in answers
+        sorted(a["options"]) for a in answers
     ]
 
     graded = learner_api.post(f"/api/v1/attempts/{attempt['id']}/submit/").json()
@@ -157,11 +157,12 @@ def snapshot_state(attempt):
         ("{not json", "detail"),
         ('"a string"', "non_field_errors"),
         ('{"answers": "all"}', "answers"),
-        ('{"answers": [{"question": "x", "choices": [1]}]}', "answers"),
-        ('{"answers": [{"question": 1, "choices": [1], "extra": true}]}', "answers"),
+        ('{"answers": [{"question": "x", "options": ["x"]}]}', "answers"),
+        ('{"answers": [{"question": 1, "options": ["x"], "extra": true}]}', "answers"),
         ('{"answers": [], "sneaky": 1}', "sneaky"),
-        ('{"answers": [{"question": 1, "choices": ["\\u0000"]}]}', "answers"),
-        ('{"answers": [{"question": 1, "choices": [1]}], "check": ["\\u0000"]}', "check"),
+        ('{"answers": [{"question": 1, "options": ["\\u0000"]}]}', "answers"),
+        ('{"answers": [{"question": 1, "options": [{"id": 1}]}]}', "answers"),
+        ('{"answers": [{"question": 1, "options": ["x"]}], "check": ["\\u0000"]}', "check"),
     ],
 )
 def test_malformed_answers_are_400_with_a_field_message(learner_api, open_attempt, body, field):
@@ -181,10 +182,12 @@ def test_other_questions_options_and_unknown_ids_are_400(learner_api, open_attem
     first, second = data["questions"][:2]
     before = snapshot_state(attempt)
     for answers in (
-        [{"question": first["id"], "choices": [second["options"][0]["id"]]}],
-        [{"question": 999999, "choices": [1]}],
-        [{"question": first["id"], "choices": [first["options"][0]["id"]]},
-         {"question": first["id"], "choices": []}],
+        [{"question": first["id"], "options": [second["options"][0]["token"]]}],
+        [{"question": first["id"], "options": ["not-a-token"]}],
+        [{"question": first["id"], "options": [str(Choice.objects.first().pk)]}],
+        [{"question": 999999, "options": ["x"]}],
+        [{"question": first["id"], "options": [first["options"][0]["token"]]},
+         {"question": first["id"], "options": []}],
     ):
         response = learner_api.post(
             f"/api/v1/attempts/{attempt.pk}/answers/", {"answers": answers}, format="json"
@@ -196,7 +199,7 @@ def test_other_questions_options_and_unknown_ids_are_400(learner_api, open_attem
 @pytest.mark.django_db
 def test_huge_payload_is_refused(learner_api, open_attempt):
     attempt, data = open_attempt
-    answers = [{"question": data["questions"][0]["id"], "choices": [1] * 40}] * 40000
+    answers = [{"question": data["questions"][0]["id"], "options": ["x"] * 40}] * 40000
     response = learner_api.post(
         f"/api/v1/attempts/{attempt.pk}/answers/",
         json.dumps({"answers": answers}),
@@ -220,7 +223,7 @@ def test_answering_a_submitted_attempt_is_409(learner_api, open_attempt):
     learner_api.post(f"/api/v1/attempts/{attempt.pk}/submit/")
     response = learner_api.post(
         f"/api/v1/attempts/{attempt.pk}/answers/",
-        {"answers": [{"question": data["questions"][0]["id"], "choices": []}]},
+        {"answers": [{"question": data["questions"][0]["id"], "options": []}]},
         format="json",
     )
     assert response.status_code == 409 and "already been submitted" in response.json()["detail"]
@@ -259,7 +262,7 @@ def test_every_route_with_every_role(api, klonopin):
 
     def status(user, method, url):
         api.force_authenticate(user)
-        body = {"answers": [{"question": 1, "choices": []}]} if "answers" in url else None
+        body = {"answers": [{"question": 1, "options": []}]} if "answers" in url else None
         return getattr(api, method)(url, body, format="json").status_code
 
     for method, url in learner_routes:

@@ -2,12 +2,13 @@
 
 import random
 import re
+from collections import Counter
 
 import pytest
 from django.urls import reverse
 
 from quizzes import services
-from quizzes.models import Attempt, Choice, Response
+from quizzes.models import Attempt, BlueprintEntry, Choice, Response
 
 from .factories import QuestionFactory, QuizFactory, UserFactory
 
@@ -23,10 +24,15 @@ def quiz(db):
 
 
 def choice_ids(response):
-    return [c["id"] for c in response.snapshot["choices"]]
+    """The options as the learner's page names them: per-attempt tokens."""
+    return [c["token"] for c in response.snapshot["choices"]]
 
 
 def key_of(response):
+    return [c["token"] for c in response.snapshot["choices"] if c["correct"]]
+
+
+def key_ids(response):
     return [c["id"] for c in response.snapshot["choices"] if c["correct"]]
 
 
@@ -51,24 +57,33 @@ def test_shuffled_order_is_kept_on_resume(learner):
     for _ in range(6):
         QuestionFactory(quiz=quiz)
     attempt, _ = services.start_attempt(user=learner, quiz=quiz, rng=random.Random(3))
-    shown = [(r.question_id, choice_ids(r)) for r in attempt.responses.order_by("position")]
+    def shown_order(attempt):
+        return [
+            (r.question_id, [c["id"] for c in r.snapshot["choices"]])
+            for r in attempt.responses.order_by("position")
+        ]
+
+    shown = shown_order(attempt)
     in_bank = [(q.pk, [c.pk for c in q.choices.all()]) for q in quiz.questions.all()]
     assert shown != in_bank  # seed 3 reorders both questions and options
     assert sorted(q for q, _ in shown) == sorted(q for q, _ in in_bank)
     resumed, _ = services.start_attempt(user=learner, quiz=quiz, rng=random.Random(99))
-    assert [(r.question_id, choice_ids(r)) for r in resumed.responses.order_by("position")] == shown
+    assert shown_order(resumed) == shown
 
 
 @pytest.mark.django_db
-def test_draws_a_random_subset_from_the_quizzes_it_draws_from(learner, quiz):
+def test_a_blueprint_draws_so_many_from_each_quiz(learner, quiz):
     other = QuizFactory(course=quiz.course)
     for _ in range(4):
         QuestionFactory(quiz=other)
-    final = QuizFactory(course=quiz.course, questions_per_attempt=5)
-    final.draws_from.set([quiz, other])
+    final = QuizFactory(course=quiz.course)
+    QuestionFactory(quiz=final)
+    BlueprintEntry.objects.create(quiz=final, source=quiz, count=2)
+    BlueprintEntry.objects.create(quiz=final, source=other, count=3)
+    BlueprintEntry.objects.create(quiz=final, source=final, count=1)
     attempt, _ = services.start_attempt(user=learner, quiz=final, rng=random.Random(1))
-    drawn = set(attempt.responses.values_list("question__quiz_id", flat=True))
-    assert attempt.responses.count() == 5 and drawn == {quiz.pk, other.pk}
+    drawn = Counter(attempt.responses.values_list("question__quiz_id", flat=True))
+    assert drawn == {quiz.pk: 2, other.pk: 3, final.pk: 1}
 
 
 @pytest.mark.django_db
@@ -123,7 +138,8 @@ def _first(attempt):
     [
         (lambda r, o: {r.pk: [choice_ids(o)[0]]}, 400, "is not one of its options"),
         (lambda r, o: {r.pk: ["999999"]}, 400, "is not one of its options"),
-        (lambda r, o: {r.pk: ["abc"]}, 400, "is not an option id"),
+        (lambda r, o: {r.pk: ["abc"]}, 400, "abc is not one of its options"),
+        (lambda r, o: {r.pk: [str(key_ids(r)[0])]}, 400, "is not one of its options"),
         (lambda r, o: {"x1": [choice_ids(r)[0]]}, 400, "is not a question of this attempt"),
         (lambda r, o: {o.pk + 1000: [choice_ids(r)[0]]}, 400, "is not a question"),
         (lambda r, o: {r.pk: choice_ids(r)[:2]}, 400, "choose only one option"),
@@ -206,9 +222,10 @@ def test_the_key_never_reaches_an_in_progress_page(client, learner):
         html = page.content.decode()
         for marker in KEY_MARKERS:
             assert marker not in html, (page.request["PATH_INFO"], marker)
-    # Options appear as plain labels; their values are ids only.
+    # Options appear as plain labels; their values are the attempt's random tokens.
     html = pages[3].content.decode()
-    assert re.findall(r'name="r\d+" id="r\d+-\d+" value="\d+"', html)
+    values = re.findall(r'name="r\d+" id="r\d+-\d+" value="([^"]+)"', html)
+    assert sorted(values) == sorted(t for r in attempt.responses.all() for t in choice_ids(r))
 
 
 @pytest.mark.django_db
@@ -281,7 +298,7 @@ def test_autosave_answers_json(client, quiz, learner):
         headers={"accept": "application/json"},
     )
     assert result.status_code == 200 and result.json() == {"saved": True}
-    assert Response.objects.get(pk=first.pk).selected == key_of(first)
+    assert Response.objects.get(pk=first.pk).selected == key_ids(first)
 
 
 @pytest.mark.django_db

@@ -91,6 +91,9 @@ def test_other_types_are_skipped_with_one_warning_each():
         ("Q {~%150%a ~b}", 1, "outside -100%..100%"),
         ("// [scoring:bonus]\nQ {~%100%a ~b}", 2, "unknown scoring 'bonus'"),
         ("{=a ~b}", 1, "no text"),
+        ("// [level:expert]\nQ {=a ~b}", 2,
+         "unknown level 'expert' (use recall, application or analysis)"),
+        ("// [lint:skip]\nQ {=a ~b}", 2, "unknown lint comment [lint:skip]"),
     ],
 )
 def test_malformed_questions_fail_with_their_line(text, line, reason):
@@ -133,3 +136,71 @@ def test_writer_escapes_specials_and_reads_them_back():
     (back,) = parse_gift(written).questions
     assert (back.title, back.stem) == (question.title, question.stem)
     assert [(c.text, c.feedback) for c in back.choices] == [("x~y", "because: yes"), ("z", "")]
+
+
+HEADER = """\
+// A bank header. SATA items carry [scoring:plus-minus]; keys follow [lesson:intro].
+// [id:header]
+
+// Just before the category: [id:before-category] [lesson:gaba] [level:analysis]
+$CATEGORY: gaba
+// [id:q1] [lesson:how-it-works]
+Q1 {=a#x ~b#y}
+
+// orphan comment [id:orphan] [lesson:orphan] [scoring:all-or-nothing] [tag:orphan]
+
+Q2 {~%100%a#x ~b#y}
+
+// [id:q3] [tag:t]
+// [scoring:all-or-nothing]
+// [level:application]
+Q3 {~%50%a#x ~%50%b#y ~c#z}
+"""
+
+
+def test_comment_tags_belong_only_to_the_question_directly_below():
+    q1, q2, q3 = parse_gift(HEADER).questions
+    assert (q1.external_id, q1.lesson, q1.scoring, q1.level, q1.tags) == (
+        "q1", "how-it-works", "weights", "", []
+    )
+    assert (q2.external_id, q2.lesson, q2.scoring, q2.tags) == ("", "", "weights", [])
+    assert (q3.external_id, q3.scoring, q3.level, q3.tags) == (
+        "q3", "all_or_nothing", "application", ["t"]
+    )
+
+
+def test_level_and_lint_allows_are_read_with_their_reasons():
+    (question,) = parse_gift(
+        "// [id:x] [level:recall]\n"
+        "// [lint:allow=true-false] a deliberate warm-up item\n"
+        "// [lint:allow=longest-key]\n"
+        "// [lint:allow=stem-clang] [tag:t] the words are the drug's names\n"
+        "Clonazepam is a benzodiazepine. {T#no#yes}\n"
+    ).questions
+    assert question.level == "recall"
+    assert question.lint_allow == ["true-false", "longest-key", "stem-clang"]
+    assert question.lint_reasons == {
+        "true-false": "a deliberate warm-up item",
+        "longest-key": "",
+        "stem-clang": "the words are the drug's names",
+    }
+    assert question.tags == ["t"]
+
+
+def test_level_and_allows_survive_a_round_trip():
+    text = (
+        "// [id:x] [level:analysis]\n// [lint:allow=too-few-options] three is enough here\n"
+        "::T::Pick one. {=a#r1 ~b#r2}"
+    )
+    (before,) = parse_gift(text).questions
+    (after,) = parse_gift(write_gift([before])).questions
+    fields = ("external_id", "level", "lint_allow", "lint_reasons", "title", "stem")
+    assert {f: getattr(after, f) for f in fields} == {f: getattr(before, f) for f in fields}
+    assert "// [level:analysis]" in write_gift([before])
+
+
+def test_stem_and_choices_keep_their_lines():
+    bank = parse_gift("// [id:x]\n::T::\n[html]Stem\nmore {\n\t=a#x\n\t~b\n####g}\n\nTF {T}\n")
+    first, tf = bank.questions
+    assert (first.line, first.stem_line, [c.line for c in first.choices]) == (2, 3, [5, 6])
+    assert (tf.line, tf.stem_line, [c.line for c in tf.choices]) == (9, 9, [9, 9])

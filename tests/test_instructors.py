@@ -24,7 +24,7 @@ TRICKY_NAMES = ["<script>alert(1)</script>", 'Ann "Quotes" O\'Hara', "=1+1", "Ζ
 
 def key_answers(attempt):
     return {
-        r.pk: [c["id"] for c in r.snapshot["choices"] if c["correct"]]
+        r.pk: [c["token"] for c in r.snapshot["choices"] if c["correct"]]
         for r in attempt.responses.all()
     }
 

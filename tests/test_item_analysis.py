@@ -91,7 +91,7 @@ def analysed(db):
                 picks["ABCD".index(name)]
             ]
             answers[response.pk] = [
-                c["id"] for c in response.snapshot["choices"] if c["text"] == wanted
+                c["token"] for c in response.snapshot["choices"] if c["text"] == wanted
             ]
         services.save_and_submit(attempt=attempt, answers=answers)
     # A second attempt must not count: only first attempts do.
@@ -99,7 +99,7 @@ def analysed(db):
     services.save_and_submit(
         attempt=retry,
         answers={
-            r.pk: [c["id"] for c in r.snapshot["choices"] if c["correct"]]
+            r.pk: [c["token"] for c in r.snapshot["choices"] if c["correct"]]
             for r in retry.responses.all()
         },
     )

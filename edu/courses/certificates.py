@@ -31,6 +31,15 @@ def _font():
     return "Helvetica"
 
 
+def _final_line(certificate):
+    if certificate.final_score is None:
+        return ""
+    return (
+        f"Final assessment: {certificate.final_score:.0f}%, "
+        f"passed {certificate.final_passed_at:%d %B %Y}"
+    )
+
+
 def render_pdf(certificate, *, verify_url):
     buffer = io.BytesIO()
     width, height = landscape(A4)
@@ -46,7 +55,8 @@ def render_pdf(certificate, *, verify_url):
         (30, certificate.name, height - 240),
         (14, "has completed every lesson and passed every quiz of", height - 290),
         (17, certificate.course.title, height - 325),
-        (12, f"Issued {certificate.issued_at:%d %B %Y}", height - 380),
+        (12, _final_line(certificate), height - 360),
+        (12, f"Issued {certificate.issued_at:%d %B %Y}", height - 385),
         (10, f"Verification code: {certificate.code}", 90),
         (10, f"Check it at {verify_url}", 72),
         (9, "Educational use only, not medical advice.", 50),

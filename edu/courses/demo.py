@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from quizzes import scoring
 from quizzes.models import Attempt, Quiz, Response
+from quizzes.selectors import questions_per_attempt
 from quizzes.services import question_pool, snapshot_of
 
 from .models import Cohort, Course, LessonProgress
@@ -130,7 +131,7 @@ def seed_demo(*, learners, cohorts, attempts_per_learner, seed=1, course_slug="k
     snapshots = {q.pk: snapshot_of(q, list(q.choices.all())) for q in pool}
     difficulty = {q.pk: rng.gauss(-0.3, 0.8) for q in pool}
     lesson_of = {q.pk: q.lesson_id for q in pool}
-    draw = min(quiz.questions_per_attempt or len(pool), len(pool))
+    draw = min(questions_per_attempt(quiz), len(pool))
     total_responses = 0
     for users_batch in _batches(users, 1000):
         attempts, answers = [], []

@@ -5,6 +5,7 @@
 database exactly as it was. The management commands only wrap it.
 """
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,11 +14,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 
-from quizzes.importers import GiftImportFailed, read_gift, save_questions
-from quizzes.models import Quiz
+from quizzes.importers import GiftImportFailed, check_bank, read_gift, save_questions
+from quizzes.lint import lint_text_findings
+from quizzes.models import BlueprintEntry, Quiz
 
 from .article import ArticleFormatError, decode, parse_article, unique_slugs
-from .models import Course, Lesson
+from .models import Course, Lesson, Reference
+from .notes import NotesError, parse_notes, unquoted
+
+REFERENCE_KEY_RE = re.compile(r"[a-z0-9][a-z0-9.-]*")
 
 MANIFEST_NAME = "course.toml"
 
@@ -193,12 +198,24 @@ QUIZ_SETTINGS = {
     "after_lesson": str,
     "pass_mark": int,
     "questions_per_attempt": int,
-    "draws_from": list,
+    "blueprint": dict,
     "shuffle_questions": bool,
     "shuffle_choices": bool,
     "attempts_allowed": int,
+    "retake_wait_hours": int,
     "feedback": str,
+    "review_correctness": str,
+    "review_key": str,
     "published": bool,
+}
+# A quiz with a blueprint certifies: unless the manifest says otherwise it
+# allows 3 attempts a day apart and shows its key only after a pass or the last
+# attempt.
+ASSESSMENT_DEFAULTS = {
+    "attempts_allowed": 3,
+    "retake_wait_hours": 24,
+    "review_correctness": "when_closed",
+    "review_key": "when_closed",
 }
 
 
@@ -236,6 +253,14 @@ def _load_quizzes(manifest, course):
         bank = read_gift(bank_path)
     except GiftImportFailed as exc:
         raise ImportFailed(str(exc)) from None
+    unshuffled = {e.get("category") for e in entries if e.get("shuffle_choices") is False}
+    try:
+        findings = check_bank(
+            bank.questions, source=bank_path, reference_keys=course.reference_keys(),
+            unshuffled_categories=unshuffled,
+        )
+    except GiftImportFailed as exc:
+        raise ImportFailed(str(exc)) from None
     lessons = {lesson.slug: lesson for lesson in course.lessons.all()}
     categories = {entry.get("category") for entry in entries}
     for question in bank.questions:
@@ -244,9 +269,11 @@ def _load_quizzes(manifest, course):
                 f"{bank_path}:{question.line}: category {question.category!r} "
                 f"belongs to no quiz in {MANIFEST_NAME}"
             )
-    lines, quizzes = list(bank.warnings), {}
+    lines, quizzes = [*bank.warnings, *findings], {}
     for position, entry in enumerate(entries, start=1):
-        values = {k: v for k, v in entry.items() if k not in ("slug", "category", "draws_from")}
+        values = {k: v for k, v in entry.items() if k not in ("slug", "category", "blueprint")}
+        if entry.get("blueprint"):
+            values = {**ASSESSMENT_DEFAULTS, **values}
         lesson_slug = values.pop("after_lesson", None)
         if lesson_slug is not None and lesson_slug not in lessons:
             raise ImportFailed(f"{path}: quiz {entry['slug']!r}: no lesson {lesson_slug!r}")
@@ -258,7 +285,7 @@ def _load_quizzes(manifest, course):
         for key, value in {**values, "position": position}.items():
             setattr(quiz, key, value)
         try:
-            quiz.full_clean(exclude=["draws_from"])
+            quiz.full_clean()
         except ValidationError as exc:
             problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
             raise ImportFailed(f"{path}: quiz {entry['slug']!r}: {problems}") from None
@@ -273,13 +300,95 @@ def _load_quizzes(manifest, course):
                 raise ImportFailed(str(exc)) from None
             lines.extend(report.lines(f"Quiz {quiz.slug!r}"))
     for entry in entries:
-        sources = entry.get("draws_from", [])
-        missing = [s for s in sources if s not in quizzes]
-        if missing:
+        _set_blueprint(path, quizzes[entry["slug"]], entry.get("blueprint", {}), quizzes)
+    return lines
+
+
+def _set_blueprint(path, quiz, blueprint, quizzes):
+    """{quiz slug: questions per attempt}; the quiz's own slug means its own items."""
+    entries = []
+    for slug, count in blueprint.items():
+        source = quizzes.get(slug)
+        if source is None:
+            raise ImportFailed(f"{path}: quiz {quiz.slug!r}: blueprint names unknown quiz {slug!r}")
+        if not isinstance(count, int) or count < 1:
             raise ImportFailed(
-                f"{path}: quiz {entry['slug']!r}: draws from unknown quiz {missing[0]!r}"
+                f"{path}: quiz {quiz.slug!r}: blueprint {slug!r} must be a whole number above 0"
             )
-        quizzes[entry["slug"]].draws_from.set([quizzes[s] for s in sources])
+        available = source.questions.count()
+        if count > available:
+            raise ImportFailed(
+                f"{path}: quiz {quiz.slug!r}: blueprint asks for {count} questions of "
+                f"{slug!r}, which has {available}"
+            )
+        entries.append(BlueprintEntry(quiz=quiz, source=source, count=count))
+    quiz.blueprint.all().delete()
+    BlueprintEntry.objects.bulk_create(entries)
+
+
+def _load_references(manifest, course):
+    """The course's reference list, replaced by the file's (matched by key)."""
+    name = manifest.data["course"].get("references")
+    if not name:
+        return []
+    path = manifest.folder / name
+    try:
+        data = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise ImportFailed(f"{path}: {exc}") from None
+    entries = data.get("references")
+    if not isinstance(entries, list) or not entries:
+        raise ImportFailed(f"{path}: needs [[references]] entries")
+    wanted = {}
+    for position, entry in enumerate(entries, start=1):
+        key = entry.get("key") if isinstance(entry, dict) else None
+        if not isinstance(key, str) or not REFERENCE_KEY_RE.fullmatch(key):
+            raise ImportFailed(f"{path}: reference {position} needs a key of a-z, 0-9, '.' and '-'")
+        if key in wanted:
+            raise ImportFailed(f"{path}: reference key {key!r} is used twice")
+        if not isinstance(entry.get("title"), str) or not entry["title"].strip():
+            raise ImportFailed(f"{path}: reference {key!r} needs a title")
+        wanted[key] = {
+            "position": position,
+            "title": entry["title"],
+            "publisher": str(entry.get("publisher", "")),
+            "supports": str(entry.get("supports", "")),
+        }
+    course.references.exclude(key__in=wanted).delete()
+    for key, values in wanted.items():
+        Reference.objects.update_or_create(course=course, key=key, defaults=values)
+    return [f"References: {len(wanted)} sources."]
+
+
+def _load_notes(manifest, course):
+    """Each lesson's clinical notes from `notes/<lesson slug>.md`."""
+    settings = manifest.data.get("notes")
+    if not settings:
+        return []
+    folder = manifest.folder / settings.get("folder", "notes")
+    if not folder.is_dir():
+        raise ImportFailed(f"{folder}: no such folder (named by [notes] in {MANIFEST_NAME})")
+    keys = course.reference_keys()
+    lessons = {lesson.slug: lesson for lesson in course.lessons.all()}
+    lines = []
+    for path in sorted(folder.glob("*.md")):
+        lesson = lessons.get(path.stem)
+        if lesson is None:
+            raise ImportFailed(f"{path}: no lesson {path.stem!r} in this course")
+        text = read_text(path)
+        try:
+            notes = parse_notes(text)
+        except NotesError as exc:
+            raise ImportFailed(f"{path}:{exc.line}: {exc.reason}") from None
+        for key, line in notes.references.items():
+            if key not in keys:
+                raise ImportFailed(f"{path}:{line}: unknown reference [ref:{key}]")
+        findings = lint_text_findings(unquoted(text), source=str(path))
+        lines.extend(str(finding) for finding in findings)
+        lesson.notes = text
+        lesson.reviewed_on = settings.get("reviewed_on")
+        lesson.reviewer = str(settings.get("reviewer", ""))
+        lesson.save()
     return lines
 
 
@@ -295,4 +404,10 @@ def load_course(folder):
         source=manifest.source,
         published=manifest.published,
     )
-    return [*report.lines(), *_load_quizzes(manifest, report.course)]
+    course = report.course
+    return [
+        *report.lines(),
+        *_load_references(manifest, course),
+        *_load_notes(manifest, course),
+        *_load_quizzes(manifest, course),
+    ]

@@ -1,11 +1,13 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
 from .article import render_body
+from .notes import NotesError, parse_notes
 
 
 class CourseQuerySet(models.QuerySet):
@@ -34,6 +36,36 @@ class Course(models.Model):
     def get_absolute_url(self):
         return reverse("courses:course", kwargs={"slug": self.slug})
 
+    def get_references_url(self):
+        return reverse("courses:references", kwargs={"slug": self.slug})
+
+    def reference_keys(self):
+        """The keys a [ref:KEY] in this course's notes and question bank may name."""
+        return set(self.references.values_list("key", flat=True))
+
+
+class Reference(models.Model):
+    """One source the course's clinical notes and questions cite as [ref:KEY]."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="references")
+    key = models.SlugField(max_length=60)
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200, blank=True)
+    supports = models.TextField(blank=True, help_text="What this source supports in the course.")
+
+    class Meta:
+        ordering = ["course", "position", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "key"], name="reference_unique_key"),
+        ]
+
+    def __str__(self):
+        return self.key
+
+    def get_absolute_url(self):
+        return f"{self.course.get_references_url()}#ref-{self.key}"
+
 
 class LessonQuerySet(models.QuerySet):
     def published(self):
@@ -52,6 +84,18 @@ class Lesson(models.Model):
         )
     )
     body_html = models.TextField(editable=False, blank=True)
+    notes = models.TextField(
+        "clinical notes",
+        blank=True,
+        help_text="The module's own notes (Markdown): learning objectives, key points and "
+        "clinical notes with [ref:KEY] citations. Loaded from the course folder.",
+    )
+    notes_html = models.TextField(editable=False, blank=True)
+    objectives = models.JSONField(default=list, blank=True, editable=False)
+    reviewed_on = models.DateField("notes last reviewed", null=True, blank=True)
+    reviewer = models.CharField(
+        "reviewed by (role)", max_length=150, blank=True, help_text="A role, not a name."
+    )
     published = models.BooleanField(default=True)
 
     objects = LessonQuerySet.as_manager()
@@ -70,10 +114,25 @@ class Lesson(models.Model):
 
     def save(self, *args, **kwargs):
         self.body_html = render_body(self.body)
+        notes = parse_notes(self.notes) if self.notes.strip() else None
+        self.notes_html = notes.html if notes else ""
+        self.objectives = notes.objectives if notes else []
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "body" in update_fields:
             kwargs["update_fields"] = {*update_fields, "body_html"}
+        if update_fields is not None and "notes" in update_fields:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "notes_html", "objectives"}
         super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.notes.strip():
+            try:
+                notes = parse_notes(self.notes)
+            except NotesError as exc:
+                raise ValidationError({"notes": f"Line {exc.line}: {exc.reason}"}) from None
+            unknown = set(notes.references) - (self.course.reference_keys() if self.course_id else set())
+            if unknown:
+                raise ValidationError({"notes": f"Unknown reference [ref:{sorted(unknown)[0]}]."})
 
     def get_absolute_url(self):
         return reverse(
@@ -163,6 +222,16 @@ class Certificate(models.Model):
     code = models.CharField(max_length=32, unique=True, default=new_certificate_code)
     name = models.CharField(max_length=150, help_text="The learner's name as printed.")
     issued_at = models.DateTimeField(auto_now_add=True)
+    final_score = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Best passing score on the final assessment (percent), when the course has one.",
+    )
+    final_passed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When that final assessment attempt was submitted."
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=200, blank=True)
 

@@ -151,3 +151,7 @@ def learner_progress(user):
         )
         course.certificate = certificates.get(course.pk)
     return courses
+
+
+def references_of(course):
+    return list(course.references.all())

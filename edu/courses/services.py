@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
+from quizzes import selectors as quiz_selectors
+
 from . import selectors
 from .models import Certificate, Cohort, LessonProgress
 
@@ -56,7 +58,14 @@ def issue_certificate(*, user, course):
         raise CourseActionError(
             "Complete every lesson and pass every quiz to earn the certificate."
         )
+    final = quiz_selectors.best_final_attempt(user, course.pk)
     certificate, _ = Certificate.objects.get_or_create(
-        user=user, course=course, defaults={"name": user.get_full_name()}
+        user=user,
+        course=course,
+        defaults={
+            "name": user.get_full_name(),
+            "final_score": final.score if final else None,
+            "final_passed_at": final.submitted_at if final else None,
+        },
     )
     return certificate

@@ -20,6 +20,7 @@ urlpatterns = [
         name="item_analysis",
     ),
     path("courses/<slug:slug>/", views.course_detail, name="course"),
+    path("courses/<slug:slug>/references/", views.references, name="references"),
     path("courses/<slug:course_slug>/<slug:slug>/", views.lesson_detail, name="lesson"),
     path(
         "courses/<slug:course_slug>/<slug:slug>/complete/",

@@ -73,6 +73,15 @@ def lesson_detail(request, course_slug, slug):
     )
 
 
+def references(request, slug):
+    course = selectors.get_published_course(slug)
+    return render(
+        request,
+        "courses/references.html",
+        {"course": course, "references": selectors.references_of(course)},
+    )
+
+
 @require_POST
 @login_required
 def lesson_complete(request, course_slug, slug):

@@ -164,19 +164,31 @@ def _same(question, values, choices):
 
 
 @transaction.atomic
-def import_gift(path, *, quiz):
-    """Import every question of a GIFT file into one quiz, if it passes the item
-    linter (errors stop it; warnings are reported) and every [ref:KEY] it cites
-    is one of the course's references (when the course keeps a reference list)."""
+def import_gift(path, *, quiz, lint_errors_stop=True):
+    """Import every question of a GIFT file into one quiz.
+
+    The item linter runs over the file and every [ref:KEY] it cites must be one
+    of the course's references (when the course keeps a reference list): errors
+    stop the import and warnings are reported. `lint_errors_stop=False` (for a
+    bank written for Moodle, without our tags) reports lint errors as warnings.
+    """
     bank = read_gift(path)
-    reference_keys = getattr(quiz.course, "reference_keys", None)
-    findings = check_bank(
-        bank.questions,
-        source=Path(path),
-        reference_keys=reference_keys() if reference_keys else None,
-        unshuffled_categories=() if quiz.shuffle_choices else {q.category for q in bank.questions},
-    )
     report = save_questions(bank.questions, quiz=quiz, source=Path(path))
+    reference_keys = getattr(quiz.course, "reference_keys", None)
+    checks = {
+        "source": Path(path),
+        "reference_keys": reference_keys() if reference_keys else None,
+        "unshuffled_categories": (
+            () if quiz.shuffle_choices else {q.category for q in bank.questions}
+        ),
+    }
+    if lint_errors_stop:
+        findings = check_bank(bank.questions, **checks)
+    else:
+        findings = [str(f) for f in lint.lint_questions(
+            bank.questions, source=checks["source"],
+            unshuffled_categories=checks["unshuffled_categories"],
+        )]
     report.warnings = [*bank.warnings, *findings]
     return report
 

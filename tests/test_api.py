@@ -7,7 +7,7 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from quizzes.models import Attempt, Quiz, Response
+from quizzes.models import Attempt, Choice, Quiz, Response
 
 from .factories import CohortFactory, UserFactory, make_instructor
 
@@ -120,22 +120,22 @@ def test_learner_walks_through_a_quiz(learner_api, klonopin):
     ]
 
     graded = learner_api.post(f"/api/v1/attempts/{attempt['id']}/submit/").json()
-    assert graded["state"] == "submitted" and graded["score"] == "55.56" and not graded["passed"]
+    assert graded["state"] == "submitted" and graded["score"] == "38.46" and not graded["passed"]
     review = graded["questions"][0]["review"]
     assert review["correct"] is True and review["general_feedback"]
     assert all(option["feedback"] for option in review["options"])
     assert review["lesson_url"] == "/courses/klonopin/withdrawal-and-safety-concerns/"
     assert learner_api.post(f"/api/v1/attempts/{attempt['id']}/submit/").json()["score"] == (
-        "55.56"
+        "38.46"
     )
 
     progress = learner_api.get("/api/v1/progress/").json()
     (course,) = progress
     assert course["lessons_completed"] == 1 and course["lessons_total"] == 7
     withdrawal = next(q for q in course["quizzes"] if q["slug"] == "withdrawal-safety")
-    assert withdrawal == {"slug": "withdrawal-safety", "title": "Withdrawal safety",
-                          "attempts": 1, "best_score": "55.56", "passed": False}
-    assert course["topics"] == [{"tag": "withdrawal", "label": "Withdrawal", "mastery": "56",
+    assert withdrawal == {"slug": "withdrawal-safety", "title": "Withdrawal and tapering",
+                          "attempts": 1, "best_score": "38.46", "passed": False}
+    assert course["topics"] == [{"tag": "withdrawal", "label": "Withdrawal", "mastery": "38",
                                  "weak": True, "lessons": ["withdrawal-and-safety-concerns"]}]
     assert course["complete"] is False and course["certificate"] is None
 
@@ -301,7 +301,7 @@ def test_instructor_reads_gradebook_and_item_analysis(api, klonopin):
     assert indications == {"quiz": "indications", "best_score": "100.00", "passed": True,
                            "attempts": 1}
     analysis = api.get(f"/api/v1/cohorts/{cohort.pk}/quizzes/{quiz.pk}/item-analysis/").json()
-    assert analysis["first_attempts"] == 3 and len(analysis["items"]) == 9
+    assert analysis["first_attempts"] == 3 and len(analysis["items"]) == 13
     assert analysis["items"][0]["facility"] == 100.0
     assert "too easy" in analysis["items"][0]["flags"]
 

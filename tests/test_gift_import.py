@@ -34,7 +34,7 @@ def bank_of(quiz):
 @pytest.mark.django_db
 def test_import_command_creates_questions_and_prints_warnings_with_lines():
     quiz = QuizFactory(slug="pharm")
-    output = run("import_gift", str(EVERY), "--quiz", "pharm")
+    output = run("import_gift", str(EVERY), "--quiz", "pharm", "--lint-warn-only")
     assert quiz.questions.count() == 6
     assert "6 questions created, 0 updated, 0 unchanged" in output
     assert f"{EVERY}:35: skipped a short-answer question" in output
@@ -85,11 +85,11 @@ def test_unknown_quiz_is_a_clear_error():
 @pytest.mark.django_db
 def test_reimport_by_id_updates_in_place(tmp_path):
     quiz = QuizFactory(slug="pharm")
-    run("import_gift", str(EVERY), "--quiz", "pharm")
+    run("import_gift", str(EVERY), "--quiz", "pharm", "--lint-warn-only")
     pk = quiz.questions.get(external_id="weights-1").pk
     edited = tmp_path / "edited.gift"
     edited.write_text(EVERY.read_text().replace("Pick the best option.", "Pick the best one."))
-    output = run("import_gift", str(edited), "--quiz", "pharm")
+    output = run("import_gift", str(edited), "--quiz", "pharm", "--lint-warn-only")
     assert "1 questions created, 1 updated, 4 unchanged" in output
     question = quiz.questions.get(external_id="weights-1")
     assert question.pk == pk and question.stem == "Pick the best one."
@@ -105,11 +105,11 @@ def test_export_then_import_gives_the_same_bank(tmp_path):
     text = EVERY.read_text().replace("// [id:sata-1]", "// [id:sata-1]\n// [lesson:how-it-works]")
     original = tmp_path / "original.gift"
     original.write_text(text)
-    run("import_gift", str(original), "--quiz", "source")
+    run("import_gift", str(original), "--quiz", "source", "--lint-warn-only")
     exported = tmp_path / "exported.gift"
     run("export_gift", "--quiz", "source", "-o", str(exported))
     target = QuizFactory(course=course, slug="target")
-    run("import_gift", str(exported), "--quiz", "target")
+    run("import_gift", str(exported), "--quiz", "target", "--lint-warn-only")
     assert bank_of(target) == bank_of(source)
     assert exported.read_text().startswith("$CATEGORY: source\n")
     assert "// [lesson:how-it-works]" in exported.read_text()
@@ -141,19 +141,50 @@ def instructor_client(client):
     return client
 
 
+CLEAN_ITEM = """// [id:q1] [lesson:{lesson}] [level:application]
+::Q1::A person taking clonazepam asks what to avoid. Which is the best advice? {{
+\t=Alcohol#Right: it adds to the sedation.
+\t~Orange juice#No known interaction.
+\t~Walking#Exercise is fine.
+\t~Water#Fine.
+}}
+"""
+
+
 @pytest.mark.django_db
-def test_admin_upload_imports_and_reports(instructor_client):
+def test_admin_upload_imports_and_reports_lint_warnings(instructor_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .factories import LessonFactory
+
+    quiz = QuizFactory()
+    lesson = LessonFactory(course=quiz.course)
+    url = reverse("admin:quizzes_quiz_import_gift", args=[quiz.pk])
+    bank = CLEAN_ITEM.format(lesson=lesson.slug) + "\nSkip me {=short}\n"
+    response = instructor_client.post(
+        url, {"file": SimpleUploadedFile("bank.gift", bank.encode())}, follow=True
+    )
+    html = response.content.decode().lower()  # the admin capitalises messages
+    assert "1 questions created" in html
+    assert "bank.gift:9: skipped a short-answer question" in html
+    assert "bank.gift:2: [q1] stem-clang" not in html
+    assert quiz.questions.count() == 1
+
+
+@pytest.mark.django_db
+def test_admin_upload_with_lint_errors_shows_them_and_imports_nothing(instructor_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     quiz = QuizFactory()
     url = reverse("admin:quizzes_quiz_import_gift", args=[quiz.pk])
     response = instructor_client.post(
-        url, {"file": SimpleUploadedFile("bank.gift", EVERY.read_bytes())}, follow=True
+        url, {"file": SimpleUploadedFile("bank.gift", EVERY.read_bytes())}
     )
-    html = response.content.decode().lower()  # the admin capitalises messages
-    assert "6 questions created" in html
-    assert "bank.gift:35: skipped a short-answer question" in html
-    assert quiz.questions.count() == 6
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "bank.gift:13: [weights-1] missing-lesson" in html
+    assert "missing-rationale" in html
+    assert not quiz.questions.exists()
 
 
 @pytest.mark.django_db
@@ -173,7 +204,7 @@ def test_admin_upload_of_a_bad_file_shows_the_line_and_imports_nothing(instructo
 @pytest.mark.django_db
 def test_admin_export_downloads_gift(instructor_client):
     quiz = QuizFactory(slug="pharm")
-    run("import_gift", str(EVERY), "--quiz", "pharm")
+    run("import_gift", str(EVERY), "--quiz", "pharm", "--lint-warn-only")
     response = instructor_client.get(reverse("admin:quizzes_quiz_export_gift", args=[quiz.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="pharm.gift.txt"'

@@ -136,7 +136,7 @@ def test_csv_is_spreadsheet_safe(client, setup):
     names = {row[1] for row in rows[1:]}
     assert names == {"<script>alert(1)</script>", 'Ann "Quotes" O\'Hara', "'=1+1",
                      "Ζωή Παπαδοπούλου"}
-    assert len(rows[0]) == len(rows[1]) == 4 + 2 * 5 + 2
+    assert len(rows[0]) == len(rows[1]) == 4 + 2 * 7 + 2
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ def test_every_seed_lesson_answers_with_its_bullets_as_list_items(client, klonop
         response = client.get(lesson.get_absolute_url())
         assert response.status_code == 200
         html = response.content.decode()
-        body = html.split('<div class="lesson-body">', 1)[1].split("</div>", 1)[0]
+        body = html.split('<section class="lesson-body', 1)[1].split("</section>", 1)[0]
         assert body.count("<li>") == expected_items.get(lesson.slug, 0)
         assert body.count("<ul>") == (1 if lesson.slug in expected_items else 0)
         assert html.count("<h1") == 1

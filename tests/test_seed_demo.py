@@ -26,7 +26,7 @@ def fingerprint():
 @pytest.mark.django_db
 def test_seed_demo_fills_consistent_data(klonopin):
     output = seed(learners=30, cohorts=3, attempts_per_learner=2, seed=5)
-    assert "Seeded 30 learners and 600 responses" in output
+    assert "Seeded 30 learners and 1200 responses" in output
     assert Cohort.objects.get(name="Whole program").learners.count() == 30
     assert Cohort.objects.exclude(name="Whole program").count() == 3
     assert Attempt.objects.filter(state="submitted").count() == 60

@@ -23,11 +23,17 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--quiz", required=True, help="the quiz slug")
         parser.add_argument("--course", help="the course slug, if several courses share it")
+        parser.add_argument(
+            "--lint-warn-only",
+            action="store_true",
+            help="report item-writing errors (lint_bank) as warnings instead of refusing the "
+            "file, e.g. for a bank written for Moodle without [lesson:] tags",
+        )
 
-    def handle(self, *args, file, quiz, course, **options):
+    def handle(self, *args, file, quiz, course, lint_warn_only, **options):
         target = find_quiz(quiz, course)
         try:
-            report = import_gift(file, quiz=target)
+            report = import_gift(file, quiz=target, lint_errors_stop=not lint_warn_only)
         except GiftImportFailed as exc:
             raise CommandError(str(exc)) from None
         for line in report.lines(target.title):

@@ -127,7 +127,10 @@ class BlueprintEntry(models.Model):
 
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="blueprint")
     source = models.ForeignKey(
-        Quiz, on_delete=models.CASCADE, related_name="+", help_text="Draw from this quiz's questions."
+        Quiz,
+        on_delete=models.CASCADE,
+        related_name="drawn_into",
+        help_text="Draw from this quiz's questions.",
     )
     count = models.PositiveSmallIntegerField(help_text="Questions drawn per attempt.")
 

@@ -9,8 +9,10 @@ conditional UPDATE that lets exactly one submit grade an attempt.
 import random
 import secrets
 from datetime import timedelta
+from itertools import groupby
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, IntegerField, Value
 from django.utils import timezone
 
 from . import scoring
@@ -76,28 +78,32 @@ def _sample(pool, count, seen, rng):
     return fresh + rng.sample(stale, min(count - len(fresh), len(stale)))
 
 
-def question_pool(quiz, rules=None):
-    """Every question an attempt may draw: the blueprint's sources, or the quiz's own."""
-    rules = list(quiz.blueprint.all()) if rules is None else rules
-    sources = [rule.source_id for rule in rules] or [quiz.pk]
-    return list(
-        Question.objects.filter(quiz_id__in=sources)
-        .prefetch_related("choices")
-        .order_by("quiz_id", "position", "pk")
+def question_pool(quiz):
+    """Every question an attempt may draw, each with `draw`: how many questions
+    of its quiz one attempt takes (the blueprint's count; None without one).
+
+    One query for the blueprint's sources, or, for a quiz without a blueprint,
+    a second one for its own questions; the options come prefetched.
+    """
+    questions = Question.objects.prefetch_related("choices").order_by("quiz_id", "position", "pk")
+    pool = list(
+        questions.filter(quiz__drawn_into__quiz=quiz).annotate(draw=F("quiz__drawn_into__count"))
     )
+    own = questions.filter(quiz=quiz).annotate(draw=Value(None, IntegerField()))
+    return pool or list(own)
 
 
 def _draw(quiz, rng, seen):
     """The questions of a new attempt: by blueprint, or from the quiz's own questions."""
-    rules = list(quiz.blueprint.all())
-    pool = question_pool(quiz, rules)
+    pool = question_pool(quiz)
     if not pool:
         raise QuizError("This quiz has no questions yet.")
-    if rules:
+    if pool[0].draw is not None:
         drawn = []
-        for rule in rules:
-            own = [q for q in pool if q.quiz_id == rule.source_id]
-            drawn.extend(sorted(_sample(own, rule.count, seen, rng), key=lambda q: q.position))
+        for _, group in groupby(pool, key=lambda q: q.quiz_id):
+            group = list(group)
+            chosen = _sample(group, group[0].draw, seen, rng)
+            drawn.extend(sorted(chosen, key=lambda q: (q.position, q.pk)))
     elif quiz.questions_per_attempt and quiz.questions_per_attempt < len(pool):
         drawn = _sample(pool, quiz.questions_per_attempt, seen, rng)
         drawn.sort(key=lambda q: (q.position, q.pk))

@@ -257,6 +257,8 @@ def test_certificate_only_when_complete_then_public_check_and_revocation(client,
     assert client.post(claim)["Location"] == certificate.get_absolute_url()  # same one again
     page = client.get(certificate.get_absolute_url()).content.decode()
     assert "Ζωή &lt;b&gt;O&#x27;Hara&lt;/b&gt; =1+1" in page
+    assert certificate.final_score == 100 and certificate.final_passed_at
+    assert f"Final assessment: 100%, passed {certificate.final_passed_at:%-d %B %Y}" in page
     dashboard = client.get(reverse("courses:dashboard")).content.decode()
     assert "Your certificate" in dashboard
 
@@ -266,6 +268,7 @@ def test_certificate_only_when_complete_then_public_check_and_revocation(client,
 
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "Ζωή <b>O'Hara</b> =1+1" in text and certificate.code in text
+    assert "Final assessment: 100%" in text
 
     client.logout()
     verify = client.get(reverse("courses:verify", args=[certificate.code]))

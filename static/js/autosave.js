@@ -12,6 +12,7 @@
   var counter = document.getElementById("answered-count");
   var dirty = false;      // changes not yet stored on the server
   var sending = false;    // a save is on its way
+  var leaving = false;    // the learner's own button posts the whole form
   var timer = null;
   var retry = null;
 
@@ -80,7 +81,7 @@
 
   // The learner's own buttons post the form as usual: nothing is pending then.
   form.addEventListener("submit", function () {
-    dirty = false;
+    leaving = true;
   });
 
   window.addEventListener("online", function () {
@@ -88,7 +89,7 @@
   });
 
   window.addEventListener("beforeunload", function (event) {
-    if (dirty || sending) {
+    if (!leaving && (dirty || sending)) {
       event.preventDefault();
       event.returnValue = "";
     }

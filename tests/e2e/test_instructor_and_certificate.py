@@ -43,7 +43,7 @@ def test_instructor_reads_gradebook_and_item_analysis(page, axe, klonopin):
     page.get_by_role("link", name="sort by progress").click()
     axe.check(page)
     page.get_by_role("link", name="Indications").first.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Item analysis: Indications")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Item analysis: Indications and dosing")
     expect(page.get_by_role("img", name="Facility and discrimination per question")).to_be_visible()
     axe.check(page)
     axe.assert_clean()

@@ -69,7 +69,7 @@ def test_keyboard_reaches_skip_link_and_lesson_navigation(page, axe, klonopin):
     expect(skip).to_be_visible()
     page.keyboard.press("Enter")
     # Tab onward from main until the "Next" lesson link has focus, then follow it.
-    for _ in range(20):
+    for _ in range(120):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.rel") == "next":
             break

@@ -62,8 +62,10 @@ bench: $(VENV)/.bench fonts
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# Code style, and the item-writing rules over every course's question bank.
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	DJANGO_DEBUG=1 $(BIN)/python manage.py lint_bank --strict --summary content/*/questions.gift
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -28,7 +28,9 @@ class BlueprintInline(admin.TabularInline):
     fields = ("source", "count")
     extra = 0
     verbose_name = "draw from"
-    verbose_name_plural = "blueprint (questions drawn per attempt from each quiz; empty: the quiz's own)"
+    verbose_name_plural = (
+        "blueprint (questions drawn per attempt from each quiz; empty: the quiz's own)"
+    )
 
 
 class QuestionInline(admin.TabularInline):

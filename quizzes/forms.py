@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -37,13 +39,31 @@ class GiftUploadForm(forms.Form):
     )
 
 
-class AttemptForm(forms.Form):
-    """What the attempt page posts, parsed and checked against what it showed.
+class ListField(forms.Field):
+    """Every value a form posts under one name (checkboxes, repeated hidden inputs)."""
 
-    One field per question (`r<response id>`, valued by the option tokens of
-    that attempt; the service refuses to change a checked one), `shown` (the questions the page showed, so that an
-    unticked radio group clears its answer), `check` (a question to check now,
-    in immediate-feedback quizzes) and `action`.
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *, pattern, message, coerce=str, **kwargs):
+        super().__init__(**kwargs)
+        self.pattern, self.message, self.coerce = pattern, message, coerce
+
+    def to_python(self, value):
+        values = value or []
+        for item in values:
+            if not isinstance(item, str) or not self.pattern.fullmatch(item):
+                raise ValidationError(self.message % {"value": str(item)[:40]}, code="invalid")
+        return [self.coerce(item) for item in values]
+
+
+class AttemptForm(forms.Form):
+    """What the attempt page posts, parsed before anything is saved.
+
+    `r<question id>` holds the option tokens ticked for a question, `shown`
+    the questions the page showed (so that an unticked radio group clears its
+    answer), `check` a question to check now (immediate-feedback quizzes) and
+    `action`. The form checks shapes; the service checks each value against the
+    attempt (under its lock) and refuses anything that is not in it.
     """
 
     ACTIONS = [
@@ -51,63 +71,48 @@ class AttemptForm(forms.Form):
         ("finish", "Finish attempt"),
         ("submit", "Submit all and finish"),
     ]
+    ANSWER_NAME = re.compile(r"r(\d{1,12})")
+    TOKEN = re.compile(r"[A-Za-z0-9_-]{1,40}")
+    NUMBER = re.compile(r"\d{1,12}")
 
     action = forms.ChoiceField(
         choices=ACTIONS,
         required=False,
         error_messages={"invalid_choice": "%(value)s is not something this page can do."},
     )
-    shown = forms.TypedMultipleChoiceField(
+    shown = ListField(
+        pattern=NUMBER,
         coerce=int,
         required=False,
-        error_messages={"invalid_choice": "%(value)s is not a question of this attempt."},
+        message="%(value)s is not a question of this attempt.",
     )
-    check = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    check = forms.IntegerField(
+        required=False,
+        min_value=1,
+        error_messages={
+            "invalid": "That question cannot be checked: it is not a question of this attempt.",
+            "min_value": "That question cannot be checked: it is not a question of this attempt.",
+        },
+    )
 
-    def __init__(self, *args, questions, immediate, **kwargs):
-        super().__init__(*args, **kwargs)
-        open_ = [q for q in questions if not q["checked"]]
-        numbers = [(str(q["id"]), f"Question {q['position']}") for q in questions]
-        self.fields["shown"].choices = numbers
-        self.fields["check"].choices = (
-            [("", "")] + [(str(q["id"]), f"Question {q['position']}") for q in open_]
-            if immediate
-            else [("", "")]
-        )
-        self.fields["check"].error_messages["invalid_choice"] = (
-            "That question cannot be checked: it is not an open question of this attempt."
-            if immediate
-            else "This quiz gives feedback after submission only."
-        )
-        self.single = {}  # field name -> question number, for single-answer questions
-        for q in questions:
-            name = f"r{q['id']}"
-            self.fields[name] = forms.MultipleChoiceField(
-                choices=[(c["token"], c["text"]) for c in q["choices"]],
-                required=False,
-                error_messages={
-                    "invalid_choice": f"Question {q['position']}: %(value)s is not one of "
-                    "its options."
-                },
-            )
-            if not q["multiple"]:
-                self.single[name] = q["position"]
+    def __init__(self, data, **kwargs):
+        super().__init__(data, **kwargs)
+        for name in data:
+            if self.ANSWER_NAME.fullmatch(name):
+                self.fields[name] = ListField(
+                    pattern=self.TOKEN,
+                    required=False,
+                    message="%(value)s is not one of the options of this attempt.",
+                )
 
     def clean_action(self):
         return self.cleaned_data["action"] or "save"
 
-    def clean(self):
-        data = super().clean()
-        for name, position in self.single.items():
-            if len(data.get(name) or []) > 1:
-                self.add_error(name, f"Question {position}: choose only one option.")
-        return data
-
     def answers(self):
-        """{response id: [tokens]} for every question the page showed."""
+        """{question id: [tokens]} for every question the page showed."""
         return {
-            response_id: self.cleaned_data.get(f"r{response_id}") or []
-            for response_id in self.cleaned_data["shown"]
+            question: self.cleaned_data.get(f"r{question}") or []
+            for question in self.cleaned_data["shown"]
         }
 
     def error_text(self):

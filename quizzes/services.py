@@ -186,16 +186,17 @@ def start_attempt(*, user, quiz, rng=None, now=None):
 
 
 def _lock_open(attempt):
-    """Lock an open attempt and its responses, read in one query: (attempt, responses)."""
-    responses = list(
-        Response.objects.select_for_update(of=("self", "attempt"))
-        .select_related("attempt__quiz")
-        .filter(attempt_id=attempt.pk, attempt__state=Attempt.State.IN_PROGRESS)
-        .order_by("position")
+    """Lock an open attempt (the submit takes the same row first), then read its
+    responses: (attempt, responses)."""
+    locked = (
+        Attempt.objects.select_for_update(of=("self",))
+        .select_related("quiz")
+        .filter(pk=attempt.pk, state=Attempt.State.IN_PROGRESS)
+        .first()
     )
-    if not responses:
+    if locked is None:
         raise AttemptClosed(CLOSED_MESSAGE)
-    return responses[0].attempt, responses
+    return locked, list(Response.objects.filter(attempt_id=locked.pk).order_by("position"))
 
 
 def _validated(responses, answers):
@@ -241,12 +242,13 @@ def save_answers(*, attempt, answers, check=(), now=None):
     changes = _validated(responses, answers)
     if check and attempt.quiz.feedback != attempt.quiz.Feedback.IMMEDIATE:
         raise QuizError("This quiz gives feedback after submission only.")
+    not_here = "That question cannot be checked: it is not a question of this attempt."
     try:
         to_check = {int(i) for i in check}
     except (TypeError, ValueError):
-        raise QuizError("Only a question of this attempt can be checked.") from None
+        raise QuizError(not_here) from None
     if to_check - {r.pk for r in responses}:
-        raise QuizError("Only a question of this attempt can be checked.")
+        raise QuizError(not_here)
     dirty = []
     for response in responses:
         changed = response in changes and changes[response] != response.selected

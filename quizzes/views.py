@@ -44,7 +44,8 @@ def quiz_start(request, course_slug, slug):
     return redirect(attempt)
 
 
-def _render_attempt(request, attempt, questions, error=None, status=200):
+def _render_attempt(request, attempt, error=None, status=200):
+    questions = selectors.questions_for_learner(selectors.responses_of(attempt))
     context = {
         "attempt": attempt,
         "quiz": attempt.quiz,
@@ -60,29 +61,27 @@ def _wants_json(request):
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _refuse(request, attempt, questions, message, status):
+def _refuse(request, attempt, message, status):
     if _wants_json(request):
         return JsonResponse({"detail": message}, status=status)
-    return _render_attempt(request, attempt, questions, error=message, status=status)
+    return _render_attempt(request, attempt, error=message, status=status)
 
 
 @login_required
 def attempt_page(request, pk):
     attempt = selectors.get_own_attempt(pk, request.user)
-    if attempt.is_submitted and request.method != "POST":
-        return redirect(attempt)
-    questions = selectors.questions_for_learner(selectors.responses_of(attempt))
     if request.method != "POST":
-        return _render_attempt(request, attempt, questions)
+        if attempt.is_submitted:
+            return redirect(attempt)
+        return _render_attempt(request, attempt)
     if attempt.is_submitted:  # perhaps in another tab
         if request.POST.get("action") == "submit" and not _wants_json(request):
             return redirect(attempt)  # submitted twice: graded once, show the result
-        return _refuse(request, attempt, questions, services.CLOSED_MESSAGE, 409)
+        return _refuse(request, attempt, services.CLOSED_MESSAGE, 409)
 
-    immediate = attempt.quiz.feedback == attempt.quiz.Feedback.IMMEDIATE
-    form = AttemptForm(request.POST, questions=questions, immediate=immediate)
+    form = AttemptForm(request.POST)
     if not form.is_valid():
-        return _refuse(request, attempt, questions, form.error_text(), 400)
+        return _refuse(request, attempt, form.error_text(), 400)
     action, check = form.cleaned_data["action"], form.cleaned_data["check"]
     try:
         if action == "submit":
@@ -95,7 +94,7 @@ def attempt_page(request, pk):
         attempt.refresh_from_db()
         if attempt.is_submitted and not _wants_json(request):
             return redirect(attempt)  # submitted twice: graded once, show the result
-        return _refuse(request, attempt, questions, str(exc), exc.status)
+        return _refuse(request, attempt, str(exc), exc.status)
     if _wants_json(request):
         return JsonResponse({"saved": True})
     if action == "finish":

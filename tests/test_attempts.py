@@ -138,7 +138,7 @@ def _first(attempt):
     [
         (lambda r, o: {r.pk: [choice_ids(o)[0]]}, 400, "is not one of its options"),
         (lambda r, o: {r.pk: ["999999"]}, 400, "is not one of its options"),
-        (lambda r, o: {r.pk: ["abc"]}, 400, "abc is not one of its options"),
+        (lambda r, o: {r.pk: ["abc"]}, 400, "&#x27;abc&#x27; is not one of its options"),
         (lambda r, o: {r.pk: [str(key_ids(r)[0])]}, 400, "is not one of its options"),
         (lambda r, o: {"x1": [choice_ids(r)[0]]}, 400, "is not a question of this attempt"),
         (lambda r, o: {o.pk + 1000: [choice_ids(r)[0]]}, 400, "is not a question"),

@@ -124,20 +124,21 @@ class Lesson(models.Model):
             kwargs["update_fields"] = {*kwargs["update_fields"], "notes_html", "objectives"}
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return reverse(
+            "courses:lesson", kwargs={"course_slug": self.course.slug, "slug": self.slug}
+        )
+
     def clean(self):
         if self.notes.strip():
             try:
                 notes = parse_notes(self.notes)
             except NotesError as exc:
                 raise ValidationError({"notes": f"Line {exc.line}: {exc.reason}"}) from None
-            unknown = set(notes.references) - (self.course.reference_keys() if self.course_id else set())
+            known = self.course.reference_keys() if self.course_id else set()
+            unknown = set(notes.references) - known
             if unknown:
                 raise ValidationError({"notes": f"Unknown reference [ref:{sorted(unknown)[0]}]."})
-
-    def get_absolute_url(self):
-        return reverse(
-            "courses:lesson", kwargs={"course_slug": self.course.slug, "slug": self.slug}
-        )
 
 
 class LessonProgress(models.Model):

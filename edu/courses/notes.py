@@ -8,6 +8,7 @@ page shows them (`quizzes.citations`). Errors carry the line.
 
 import re
 from dataclasses import dataclass, field
+
 from markdown_it import MarkdownIt
 
 from quizzes.citations import REF_RE
@@ -91,8 +92,10 @@ def parse_notes(text) -> Notes:
     # sits under the page's "Clinical notes" heading, one level down.
     rest = "\n".join(lines[sections["Key points"]["line"] - 1:])
     html = _markdown.render(re.sub(r"^## ", "### ", rest, flags=re.M))
-    html = html.replace("<p><strong>Correction:</strong>", '<p class="correction"><strong>Correction:</strong>')
-    html = html.replace("<p><strong>In practice:</strong>", '<p class="practice"><strong>In practice:</strong>')
+    for label, css in (("Correction:", "correction"), ("In practice:", "practice")):
+        html = html.replace(
+            f"<p><strong>{label}</strong>", f'<p class="{css}"><strong>{label}</strong>'
+        )
     return Notes(objectives=objectives, key_points=key_points, html=html, references=references)
 
 

@@ -47,7 +47,7 @@ def test_keyboard_only_quiz(page, axe, klonopin):
             for index in key:
                 tab_to(page, f"#r{response.pk}-{index + 1}")
                 page.keyboard.press("Space")
-        for index, choice in enumerate(choices):
+        for index in range(len(choices)):
             box = page.locator(f"#r{response.pk}-{index + 1}")
             (expect(box).to_be_checked if index in key else expect(box).not_to_be_checked)()
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "edu.accounts",
     "edu.courses",
+    "edu.teaching",
     "quizzes",
 ]
 
@@ -93,7 +94,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "courses:dashboard"
+LOGIN_REDIRECT_URL = "courses:start"
+# The assessment engine shows an instructor in the admin only the attempts of
+# the learners this function returns for them (see quizzes.admin).
+QUIZZES_VISIBLE_LEARNERS = "edu.courses.selectors.visible_learners"
 LOGOUT_REDIRECT_URL = "courses:home"
 
 EMAIL_CONFIG = env.email_url("DJANGO_EMAIL_URL", default="consolemail://")

@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/", include(("edu.api", "api"))),
     path("accounts/", include("edu.accounts.urls")),
     path("", include("quizzes.urls")),
+    path("", include("edu.teaching.urls")),
     path("", include("edu.courses.urls")),
 ]
 

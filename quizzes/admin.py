@@ -1,23 +1,29 @@
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.module_loading import import_string
 
+from . import lint
 from .forms import ChoiceInlineFormSet, GiftUploadForm
-from .importers import GiftImportFailed, export_gift, import_gift
+from .importers import GiftImportFailed, as_gift, export_gift, import_gift
 from .models import Attempt, BlueprintEntry, Choice, Question, Quiz, Response
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(admin.StackedInline):
+    """Stacked, so every field has its own label and the form fits the window."""
+
     model = Choice
     formset = ChoiceInlineFormSet
-    fields = ("position", "text", "is_correct", "weight", "feedback")
+    fields = (("position", "is_correct", "weight"), "text", "feedback")
     extra = 0
     min_num = 2
 
@@ -122,10 +128,21 @@ class QuestionAdmin(admin.ModelAdmin):
     autocomplete_fields = ("lesson",)
     fields = (
         "quiz", "position", "external_id", "title", "kind", "scoring", "level", "stem",
-        "general_feedback", "tags", "lesson", "preview",
+        "general_feedback", "tags", "lesson", "lint_findings", "preview",
     )
-    readonly_fields = ("preview",)
+    readonly_fields = ("lint_findings", "preview")
     inlines = [ChoiceInline]
+
+    @admin.display(description="Item-writing check (lint_bank)")
+    def lint_findings(self, question):
+        if not question.pk:
+            return "Save the question to check it."
+        findings = lint.lint_questions([as_gift(question)], source="this question")
+        if not findings:
+            return "No findings."
+        return format_html_join(
+            "", "<p>{}: {} — {}</p>", ((f.severity, f.code, f.message) for f in findings)
+        )
 
     @admin.display(description="Preview (as a learner sees it)")
     def preview(self, question):
@@ -137,8 +154,33 @@ class QuestionAdmin(admin.ModelAdmin):
         )
 
 
+def visible_learners(request):
+    """The learners whose attempts this admin user may see: all for a superuser,
+    else those `settings.QUIZZES_VISIBLE_LEARNERS(user)` returns; none without it
+    (deny by default)."""
+    if request.user.is_superuser:
+        return None
+    path = getattr(settings, "QUIZZES_VISIBLE_LEARNERS", "")
+    if not path:
+        return get_user_model().objects.none()
+    return import_string(path)(request.user)
+
+
+class LearnerScopedAdmin(admin.ModelAdmin):
+    """Lists, change pages, history and actions show only visible learners' rows."""
+
+    learner_field = "user"
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        learners = visible_learners(request)
+        if learners is None:
+            return rows
+        return rows.filter(**{f"{self.learner_field}__in": learners.values("pk")})
+
+
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin):
+class AttemptAdmin(LearnerScopedAdmin):
     list_display = ("user", "quiz", "number", "state", "score", "passed", "submitted_at")
     list_filter = ("quiz", "state", "passed")
     list_select_related = ("user", "quiz")
@@ -153,7 +195,8 @@ class AttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(Response)
-class ResponseAdmin(admin.ModelAdmin):
+class ResponseAdmin(LearnerScopedAdmin):
+    learner_field = "attempt__user"
     list_display = ("attempt", "position", "score", "answered_at")
     list_select_related = ("attempt__user", "attempt__quiz")
     readonly_fields = [f.name for f in Response._meta.fields]

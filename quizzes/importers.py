@@ -193,7 +193,8 @@ def import_gift(path, *, quiz, lint_errors_stop=True):
     return report
 
 
-def _as_gift(question):
+def as_gift(question):
+    """A stored question as a GiftQuestion (for export and for the linter)."""
     choices = list(question.choices.all())
     if question.kind == "multiple" and not any(c.weight > 0 for c in choices):
         # Authored in the admin with ticks only: derive weights Moodle can use.
@@ -222,4 +223,4 @@ def _as_gift(question):
 
 def export_gift(quiz: Quiz) -> str:
     questions = quiz.questions.select_related("lesson").prefetch_related("choices")
-    return write_gift([_as_gift(q) for q in questions], category=quiz.slug)
+    return write_gift([as_gift(q) for q in questions], category=quiz.slug)

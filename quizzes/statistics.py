@@ -26,6 +26,8 @@ from django.db.models import Count, Min
 from .models import Attempt, Question, Response
 
 TOO_EASY, TOO_HARD = 90.0, 30.0
+# Below this many first attempts the figures are shown but no item is judged.
+MIN_TO_JUDGE = 30
 
 
 @dataclass
@@ -96,8 +98,14 @@ class ItemStats:
     options: list = field(default_factory=list)  # [(text, is_key, count, percent)]
 
     @property
+    def judged(self):
+        return self.n >= MIN_TO_JUDGE
+
+    @property
     def flags(self):
         flags = []
+        if not self.judged:
+            return flags
         if self.facility is not None and self.facility > TOO_EASY:
             flags.append("too easy")
         if self.facility is not None and self.facility < TOO_HARD:

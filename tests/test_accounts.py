@@ -74,7 +74,8 @@ def test_log_in_and_out(client, learner):
         reverse("login"), {"username": "ada", "password": "correct-horse-battery"}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("courses:dashboard")
+    assert response["Location"] == reverse("courses:start")
+    assert client.get(response["Location"])["Location"] == reverse("courses:dashboard")
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(reverse("courses:dashboard")).status_code == 302

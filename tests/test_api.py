@@ -303,7 +303,7 @@ def test_instructor_reads_gradebook_and_item_analysis(api, klonopin):
     analysis = api.get(f"/api/v1/cohorts/{cohort.pk}/quizzes/{quiz.pk}/item-analysis/").json()
     assert analysis["first_attempts"] == 3 and len(analysis["items"]) == 13
     assert analysis["items"][0]["facility"] == 100.0
-    assert "too easy" in analysis["items"][0]["flags"]
+    assert analysis["items"][0]["flags"] == []  # 3 first attempts: too few to judge
 
 
 @pytest.mark.django_db
@@ -332,7 +332,7 @@ def test_list_endpoints_run_constant_queries(api, django_assert_max_num_queries,
     with django_assert_max_num_queries(4):
         assert api.get(f"/api/v1/attempts/{attempt.pk}/").status_code == 200
     api.force_authenticate(teacher)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):  # the permission check reads 2 tables
         assert api.get(f"/api/v1/cohorts/{cohort.pk}/gradebook/").json()["count"] == rows
     with django_assert_max_num_queries(4):
         assert api.get("/api/v1/cohorts/").status_code == 200

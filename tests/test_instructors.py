@@ -187,8 +187,8 @@ def test_instructor_pages_run_constant_queries(
     for user in extra[:learners]:
         pass_quiz(user, quiz)
     client.force_login(setup["teacher"])
-    # session, user, role check, cohort, count, learners page, quizzes, lessons, results
-    with django_assert_max_num_queries(9):
+    # session, user, permissions (2), cohort, count, learners page, quizzes, lessons, results
+    with django_assert_max_num_queries(10):
         assert client.get(reverse("courses:gradebook", args=[setup["cohort"].pk])
                           ).status_code == 200
     # ... + quiz, sums, two histograms, option picks, questions, snapshots, count, quizzes
@@ -212,7 +212,8 @@ def test_item_analysis_page_has_chart_and_table(client, setup):
     assert '<svg role="img"' in html and "<title id=\"chart-title\">" in html
     assert html.count('class="bar-facility"') == quiz.questions.count()
     assert "first attempts only" in html and "100.00%" in html
-    assert "too easy" in html  # everyone got every item right
+    # Everyone got every item right, but three attempts are too few to judge.
+    assert "too easy" not in html and "Too few first attempts to judge" in html
 
 
 @pytest.mark.django_db
@@ -290,20 +291,3 @@ def test_certificate_only_when_complete_then_public_check_and_revocation(client,
     ).content.decode()
     unknown = client.get(reverse("courses:verify", args=["not-a-real-code"]))
     assert unknown.status_code == 404 and "Page not found" in unknown.content.decode()
-
-
-@pytest.mark.django_db
-def test_admin_revoke_action(client, klonopin):
-    learner = UserFactory(username="grad")
-    complete_course(learner, klonopin)
-    from edu.courses.services import issue_certificate
-
-    certificate = issue_certificate(user=learner, course=klonopin)
-    root = UserFactory(username="root", is_staff=True, is_superuser=True)
-    client.force_login(root)
-    client.post(
-        reverse("admin:courses_certificate_changelist"),
-        {"action": "revoke", "_selected_action": [certificate.pk]},
-    )
-    certificate.refresh_from_db()
-    assert certificate.is_revoked

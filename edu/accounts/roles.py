@@ -11,8 +11,9 @@ INSTRUCTOR_PERMISSIONS = {
     "courses": [
         "add_course", "change_course", "view_course",
         "add_lesson", "change_lesson", "delete_lesson", "view_lesson",
-        "view_lessonprogress", "view_cohort", "change_cohort", "view_certificate",
-        "view_reference",
+        "view_lessonprogress", "view_reference",
+        "teach_cohort", "add_cohort", "view_cohort", "change_cohort",
+        "view_certificate", "revoke_certificate",
     ],
     "quizzes": [
         "add_quiz", "change_quiz", "view_quiz",
@@ -22,6 +23,7 @@ INSTRUCTOR_PERMISSIONS = {
         "view_blueprintentry",
         "view_attempt", "view_response",
     ],
+    "teaching": ["view_auditentry", "add_invitation", "view_invitation"],
 }
 
 

@@ -205,6 +205,9 @@ class Cohort(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["course", "name"], name="cohort_unique_name"),
         ]
+        permissions = [
+            ("teach_cohort", "Can teach cohorts: see the records of their own learners"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.course})"
@@ -238,6 +241,9 @@ class Certificate(models.Model):
 
     class Meta:
         ordering = ["-issued_at"]
+        permissions = [
+            ("revoke_certificate", "Can revoke and reinstate certificates of their learners"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["user", "course"], name="certificate_once_per_course"),
         ]

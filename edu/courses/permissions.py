@@ -1,4 +1,9 @@
-"""Who may see instructor pages: deny by default."""
+"""Who may see instructor pages: deny by default.
+
+Teaching is a permission (`courses.teach_cohort`), held through the Instructor
+group (see edu.accounts.roles) or given to a user directly; superusers hold
+every permission.
+"""
 
 from functools import wraps
 
@@ -6,13 +11,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-INSTRUCTOR_GROUP = "Instructor"
+TEACH = "courses.teach_cohort"
 
 
 def is_instructor(user):
-    if not (user.is_authenticated and user.is_active and user.is_staff):
-        return False
-    return user.is_superuser or user.groups.filter(name=INSTRUCTOR_GROUP).exists()
+    """Staff (they author in the admin) holding the teach permission."""
+    return user.is_authenticated and user.is_active and user.is_staff and user.has_perm(TEACH)
 
 
 def instructor_required(view):

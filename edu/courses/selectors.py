@@ -1,6 +1,7 @@
 """Reads for the course pages. Each returns what a page needs in a fixed
 number of queries, whatever the number of lessons."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -155,3 +156,14 @@ def learner_progress(user):
 
 def references_of(course):
     return list(course.references.all())
+
+
+def visible_learners(user):
+    """The accounts whose records `user` may see as an instructor: the learners of
+    the cohorts they teach; everyone for a superuser; nobody otherwise."""
+    User = get_user_model()
+    if user.is_superuser:
+        return User.objects.all()
+    if not user.has_perm("courses.teach_cohort"):
+        return User.objects.none()
+    return User.objects.filter(cohorts__instructors=user).distinct()

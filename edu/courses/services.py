@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from edu.teaching import services as teaching
 from quizzes import selectors as quiz_selectors
 
 from . import selectors
@@ -39,7 +40,7 @@ class CourseActionError(Exception):
 
 
 @transaction.atomic
-def join_cohort(*, user, code, now=None):
+def join_cohort(*, user, code, now=None, request=None):
     now = now or timezone.now()
     code = "".join((code or "").split()).upper()
     cohort = Cohort.objects.select_related("course").filter(join_code=code).first()
@@ -47,7 +48,7 @@ def join_cohort(*, user, code, now=None):
         raise CourseActionError("That join code is not valid. Check it with your instructor.")
     if cohort.join_code_expires_at and cohort.join_code_expires_at <= now:
         raise CourseActionError("That join code has expired. Ask your instructor for a new one.")
-    cohort.learners.add(user)
+    teaching.join(user=user, cohort=cohort, request=request)
     return cohort
 
 
@@ -69,3 +70,30 @@ def issue_certificate(*, user, course):
         },
     )
     return certificate
+
+
+@transaction.atomic
+def revoke_certificates(*, certificates, reason, by, request=None, now=None):
+    """Revoke each certificate not yet revoked, with a reason; audited. Returns the count."""
+    now = now or timezone.now()
+    count = 0
+    for certificate in certificates.select_for_update().filter(revoked_at__isnull=True):
+        certificate.revoked_at, certificate.revoked_reason = now, reason
+        certificate.save(update_fields=["revoked_at", "revoked_reason"])
+        teaching.audit(actor=by, action=teaching.Action.REVOKE_CERTIFICATE, request=request,
+                       learner=certificate.user, target=f"{certificate}: {reason}")
+        count += 1
+    return count
+
+
+@transaction.atomic
+def reinstate_certificates(*, certificates, by, request=None):
+    """Undo a revocation; audited. Returns the count."""
+    count = 0
+    for certificate in certificates.select_for_update().filter(revoked_at__isnull=False):
+        certificate.revoked_at, certificate.revoked_reason = None, ""
+        certificate.save(update_fields=["revoked_at", "revoked_reason"])
+        teaching.audit(actor=by, action=teaching.Action.REINSTATE_CERTIFICATE, request=request,
+                       learner=certificate.user, target=str(certificate))
+        count += 1
+    return count

@@ -6,6 +6,7 @@ app_name = "courses"
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("start/", views.start, name="start"),
     path("cohorts/join/", views.join, name="join"),
     path("certificates/claim/<slug:slug>/", views.certificate_claim, name="claim_certificate"),
     path("certificates/<str:code>/", views.certificate_detail, name="certificate"),

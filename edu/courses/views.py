@@ -6,13 +6,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from edu.teaching import services as teaching
 from quizzes import selectors as quiz_selectors
 from quizzes import statistics
 from quizzes.models import Quiz
 
 from . import certificates, gradebook, selectors, services
 from .models import Certificate, Lesson
-from .permissions import instructor_required
+from .permissions import instructor_required, is_instructor
+
+
+@login_required
+def start(request):
+    """Where a login lands: the teaching area for instructors, progress for learners."""
+    return redirect("courses:teach" if is_instructor(request.user) else "courses:dashboard")
 
 
 def home(request):
@@ -106,7 +113,9 @@ def join(request):
     error = None
     if request.method == "POST":
         try:
-            cohort = services.join_cohort(user=request.user, code=request.POST.get("code"))
+            cohort = services.join_cohort(
+                user=request.user, code=request.POST.get("code"), request=request
+            )
         except services.CourseActionError as exc:
             error = str(exc)
         else:
@@ -147,6 +156,10 @@ def certificate_detail(request, code):
 @login_required
 def certificate_pdf(request, code):
     certificate = selectors.get_own_certificate(request.user, code)
+    if certificate.is_revoked:
+        return render(request, "courses/certificate.html", {
+            "certificate": certificate, "verify_url": _verify_url(request, certificate),
+        }, status=410)
     pdf = certificates.render_pdf(certificate, verify_url=_verify_url(request, certificate))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="certificate-{certificate.code}.pdf"'
@@ -194,6 +207,8 @@ def gradebook_view(request, pk):
 @instructor_required
 def gradebook_csv(request, pk):
     cohort = selectors.get_taught_cohort(request.user, pk)
+    teaching.audit(actor=request.user, action=teaching.Action.EXPORT_GRADEBOOK, request=request,
+                   cohort=cohort, target=f"gradebook CSV of {cohort}")
     response = StreamingHttpResponse(
         gradebook.csv_lines(cohort), content_type="text/csv; charset=utf-8"
     )
@@ -219,6 +234,7 @@ def item_analysis(request, pk, quiz_pk):
             "quizzes": gradebook.course_quizzes(cohort),
             "chart": _chart(items),
             "chart_height": 40 + 30 * len(items),
+            "min_to_judge": statistics.MIN_TO_JUDGE,
         },
     )
 

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -95,6 +96,14 @@ class CohortAdmin(admin.ModelAdmin):
     search_fields = ("name", "join_code")
     fields = ("name", "course", "instructors", "learners", "join_code", "join_code_expires_at")
     actions = ["regenerate_join_code"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "join_code_expires_at":
+            # One labelled input, instead of the admin's unlabelled date and time pair.
+            kwargs["widget"] = forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description="Instructor pages")
     def pages(self, cohort):

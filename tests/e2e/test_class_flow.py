@@ -77,7 +77,9 @@ def test_instructor_runs_a_class_from_invitation_to_audit(page, axe, klonopin, l
     expect(page.get_by_text("You joined Evening nursing.")).to_be_visible()
     page.goto("/courses/klonopin/quizzes/withdrawal-safety/")
     page.get_by_role("button", name="Start the quiz").click()
-    options = page.locator("fieldset.question").first.locator("input[type=radio]")
+    options = page.locator("fieldset.question").first.locator(
+        "input[type=radio], input[type=checkbox]"
+    )
     options.first.check()
     page.get_by_role("button", name="Finish attempt…").click()
     page.get_by_role("button", name="Submit all and finish").click()

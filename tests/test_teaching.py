@@ -100,6 +100,17 @@ def test_admin_role_by_route_matrix(client, world):
                     assert changelist.status_code == 200
                     shown = changelist.context["cl"].result_list
                     assert (pk in {o.pk for o in shown}) == mine, (role, model)
+        # Only a superuser (who sees everyone anyway) may search accounts by autocomplete.
+        if role == "root":
+            continue
+        for app, model, field in (("courses", "cohort", "learners"),
+                                  ("courses", "certificate", "user"),
+                                  ("quizzes", "attempt", "user")):
+            found = client.get(reverse("admin:autocomplete"), {
+                "app_label": app, "model_name": model, "field_name": field, "term": "bob",
+            })
+            assert found.status_code in (302, 403), (role, model, field)
+            assert b"bob" not in found.content
 
 
 @pytest.mark.django_db

@@ -273,9 +273,11 @@ def test_an_instructor_creates_a_cohort_and_can_only_remove_learners(client, wor
     })
     assert response.status_code == 200 and not Cohort.objects.filter(name="Evening class").exists()
     response = client.post(add, {"name": "Evening class", "course": world["course"].pk,
-                                 "join_code": "EVENING2"})
+                                 "join_code": "EVENING2",
+                                 "join_code_expires_at": "2027-01-31T12:00"})
     assert response.status_code == 302
     cohort = Cohort.objects.get(name="Evening class")
+    assert cohort.join_code_expires_at.date().isoformat() == "2027-01-31"
     assert list(cohort.instructors.all()) == [world["x"]] and not cohort.learners.exists()
 
     # Learner A is removed from cohort One; the audit trail says so.

@@ -100,6 +100,7 @@ class CohortAdmin(admin.ModelAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "join_code_expires_at":
             # One labelled input, instead of the admin's unlabelled date and time pair.
+            kwargs["form_class"] = forms.DateTimeField
             kwargs["widget"] = forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
             )

@@ -166,6 +166,19 @@ def visible_learners(request):
     return import_string(path)(request.user)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the application only: listed and shown, never edited here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class LearnerScopedAdmin(admin.ModelAdmin):
     """Lists, change pages, history and actions show only visible learners' rows."""
 
@@ -195,19 +208,10 @@ class AttemptAdmin(LearnerScopedAdmin):
 
 
 @admin.register(Response)
-class ResponseAdmin(LearnerScopedAdmin):
+class ResponseAdmin(LearnerScopedAdmin, ReadOnlyAdmin):
     learner_field = "attempt__user"
     list_display = ("attempt", "position", "score", "answered_at")
     list_select_related = ("attempt__user", "attempt__quiz")
     readonly_fields = [f.name for f in Response._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 

@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from edu.teaching import services as teaching
-from quizzes.admin import LearnerScopedAdmin
+from quizzes.admin import LearnerScopedAdmin, ReadOnlyAdmin
 
 from . import services
 from .forms import RevokeForm
@@ -62,21 +62,12 @@ class LessonAdmin(admin.ModelAdmin):
 
 
 @admin.register(LessonProgress)
-class LessonProgressAdmin(LearnerScopedAdmin):
+class LessonProgressAdmin(LearnerScopedAdmin, ReadOnlyAdmin):
     list_display = ("user", "lesson", "first_viewed_at", "last_viewed_at", "completed_at")
     list_filter = ("lesson__course", "completed_at")
     list_select_related = ("user", "lesson")
     search_fields = ("user__username", "user__full_name", "lesson__title")
     date_hierarchy = "last_viewed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def teachers():

@@ -1,18 +1,9 @@
 from django.contrib import admin
 from django.db.models import Q
 
+from quizzes.admin import ReadOnlyAdmin
+
 from .models import AuditEntry, Invitation
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEntry)

@@ -6,7 +6,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
+# Certificate fonts (TrueType, as ReportLab needs) and the Debian packages that
+# install them: DejaVu Sans for Latin, Greek, Cyrillic, Arabic and Hebrew;
+# WenQuanYi Zen Hei for Chinese, Japanese and Korean. Keep DJANGO_CERTIFICATE_FONT's
+# default (edu/settings.py) in step.
 FONT ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+FONT_CJK ?= /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+FONT_PACKAGES := $(FONT)=fonts-dejavu-core $(FONT_CJK)=fonts-wqy-zenhei
 
 .PHONY: run test lint bench browser fonts clean
 
@@ -32,21 +38,31 @@ browser:
 		$(BIN)/python -m playwright install chromium; \
 	fi
 
-# Certificates print names in any script with DejaVu Sans (Debian's fonts-dejavu-core).
+# Certificates print names in many scripts with the fonts above: install the
+# missing ones from Debian when root, or warn (names in those scripts then print
+# as empty boxes).
 fonts:
-	@if [ -f "$(FONT)" ]; then echo "Certificate font: $(FONT)"; \
+	@missing=""; for pair in $(FONT_PACKAGES); do \
+		[ -f "$${pair%%=*}" ] || missing="$$missing $${pair#*=}"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "Certificate fonts: $(FONT) $(FONT_CJK)"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	else \
-		echo "warning: $(FONT) is missing; certificates will print Latin letters only"; \
+		echo "warning: certificate fonts missing (Debian packages:$$missing); names in their scripts will print as empty boxes"; \
 	fi
 
+# A local .env (never committed) so that the README's manage.py commands work
+# as written on this checkout; production sets its own environment.
+.env:
+	printf '# Local development only (written by make run).\nDJANGO_DEBUG=1\n' > $@
+
 # The local site: SQLite, the klonopin course, demo users, the dev server.
-run: $(VENV)/.runtime fonts
-	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DJANGO_DEBUG=1 $(BIN)/python manage.py load_course content/klonopin
-	DJANGO_DEBUG=1 $(BIN)/python manage.py create_demo_users
-	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+run: $(VENV)/.runtime fonts .env
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_course content/klonopin
+	$(BIN)/python manage.py create_demo_users
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite, browser tests included. DATABASE_URL picks the database.
 test: $(VENV)/.dev browser fonts

@@ -1,10 +1,12 @@
 """The REST API: one router, versioned under /api/v1/, with its OpenAPI schema."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from edu.accounts.api import TokenView
+from edu.accounts.api import TokenDetailView, TokenListView, TokenView
 from edu.courses.api import CohortViewSet, CourseViewSet, LessonViewSet, ProgressView
 from quizzes.api import AttemptViewSet, QuizViewSet
 
@@ -20,6 +22,16 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/progress/", ProgressView.as_view(), name="progress"),
     path("v1/auth/token/", TokenView.as_view(), name="token"),
+    path("v1/auth/tokens/", TokenListView.as_view(), name="tokens"),
+    path("v1/auth/tokens/<str:token_id>/", TokenDetailView.as_view(), name="token-detail"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Swagger UI loads its start-up script from a URL (no inline script) but
+    # styles its widgets inline: the docs page, and only it, allows that.
+    path(
+        "docs/",
+        csp_update({"style-src": [UNSAFE_INLINE]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+        ),
+        name="docs",
+    ),
 ]

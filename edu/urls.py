@@ -1,25 +1,45 @@
+from django.conf import settings
 from django.contrib import admin
-from django.http import HttpResponse, JsonResponse
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
 from django.urls import include, path
-from django.views import defaults
+
+from . import errors
 
 
 def healthz(request):
-    """For load balancers: the app answers, nothing more."""
+    """Liveness, for load balancers: the app answers, nothing more."""
     return HttpResponse("ok", content_type="text/plain")
 
 
-def not_found(request, exception):
-    """The API always answers JSON, even for a URL no route matches."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
+def readyz(request):
+    """Readiness: the database answers, and the cache when one is configured."""
+    problems = []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any failure to reach it means "not ready"
+        problems.append(f"database: {exc.__class__.__name__}")
+    if settings.REDIS_URL:
+        try:
+            cache.set("readyz", "ok", 5)
+            if cache.get("readyz") != "ok":
+                problems.append("cache: no answer")
+        except Exception as exc:
+            problems.append(f"cache: {exc.__class__.__name__}")
+    body = "not ready: " + "; ".join(problems) if problems else "ready"
+    return HttpResponse(body, content_type="text/plain", status=503 if problems else 200)
 
 
-handler404 = not_found
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.not_found
+handler500 = errors.server_error
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include(("edu.api", "api"))),
     path("accounts/", include("edu.accounts.urls")),

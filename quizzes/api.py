@@ -19,7 +19,7 @@ from .serializers import (
 
 UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="Not authenticated.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object for this user.")
-NO_PAGE = OpenApiResponse(ErrorSerializer, description="No such page.")
+NO_PAGE = OpenApiResponse(ErrorSerializer, description="Invalid or unknown page number.")
 INVALID = OpenApiResponse(description="Invalid input: field-level messages.")
 
 
@@ -33,7 +33,7 @@ class QuizViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("course", str, description="A course slug.")],
-        responses={200: QuizSerializer(many=True), 401: UNAUTHENTICATED, 404: NO_PAGE},
+        responses={200: QuizSerializer(many=True), 401: UNAUTHENTICATED, 400: NO_PAGE},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -89,7 +89,7 @@ class AttemptViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
 
     @extend_schema(
-        responses={200: AttemptSummarySerializer(many=True), 401: UNAUTHENTICATED, 404: NO_PAGE}
+        responses={200: AttemptSummarySerializer(many=True), 401: UNAUTHENTICATED, 400: NO_PAGE}
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .importers import BANK_SIZE_LIMIT
 from .models import Question
 
 
@@ -33,10 +34,25 @@ class ChoiceInlineFormSet(forms.BaseInlineFormSet):
 
 
 class GiftUploadForm(forms.Form):
+    max_size = BANK_SIZE_LIMIT
+
     file = forms.FileField(
         label="GIFT file",
-        help_text="UTF-8 text in Moodle's GIFT format. Questions with an [id:…] are updated.",
+        help_text=(
+            "UTF-8 text in Moodle's GIFT format, at most 5 MiB. "
+            "Questions with an [id:…] are updated."
+        ),
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.max_size:
+            raise ValidationError(
+                f"{upload.name}: {upload.size / 2**20:.1f} MiB, over the "
+                f"{self.max_size / 2**20:g} MiB limit for a question bank",
+                code="too_big",
+            )
+        return upload
 
 
 class ListField(forms.Field):

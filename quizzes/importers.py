@@ -36,13 +36,29 @@ class GiftReport:
         yield from self.warnings
 
 
-def read_gift(path):
-    """Parse a GIFT file, turning every problem into GiftImportFailed."""
-    path = Path(path)
+# The largest question bank read from a file or an upload.
+BANK_SIZE_LIMIT = 5 * 1024 * 1024
+
+
+def read_gift(path, *, limit=BANK_SIZE_LIMIT):
+    """Parse a GIFT file, turning every problem into GiftImportFailed.
+
+    Only a regular file of at most `limit` bytes is opened (a device or FIFO
+    never is), and never more than that is read.
+    """
+    path, too_big = Path(path), f"over the {limit / 2**20:g} MiB limit for a question bank"
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if not path.is_file():
+            raise GiftImportFailed(f"{path}: not a regular file")
+        if size > limit:
+            raise GiftImportFailed(f"{path}: {size / 2**20:.1f} MiB, {too_big}")
+        with path.open("rb") as file:
+            data = file.read(limit + 1)
     except OSError as exc:
         raise GiftImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(data) > limit:
+        raise GiftImportFailed(f"{path}: {too_big}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

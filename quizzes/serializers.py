@@ -21,7 +21,7 @@ class StrictSerializer(serializers.Serializer):
 
 class QuizSerializer(serializers.ModelSerializer):
     course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    after_lesson = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    after_lesson = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Quiz

@@ -49,3 +49,12 @@ def course_with_lessons(db):
         return course, lessons
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttles and lockouts count in the cache (Redis in CI): every test starts at zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

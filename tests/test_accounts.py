@@ -101,7 +101,10 @@ def test_password_reset_sends_a_working_link(client, learner):
         {"new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase"},
     )
     assert response.status_code == 302
-    assert client.login(username="ada", password="another-long-passphrase")
+    logged_in = client.post(
+        reverse("login"), {"username": "ada", "password": "another-long-passphrase"}
+    )
+    assert logged_in.status_code == 302 and "_auth_user_id" in client.session
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -47,7 +47,7 @@ def instructor_token(klonopin):
     teacher = make_instructor("fuzzer")
     cohort = CohortFactory(course=klonopin)
     cohort.instructors.add(teacher)
-    return Token.objects.create(user=teacher).key
+    return AuthToken.objects.create(teacher)[1]
 
 
 @schema.parametrize()
@@ -61,4 +61,28 @@ def test_api_conforms_to_its_schema(case, instructor_token):
     # An instructor is also a learner: every operation is reachable with this token.
     case.call_and_validate(
         headers={"Authorization": f"Token {instructor_token}"}, checks=CHECKS
+    )
+
+
+def test_api_stateful_workflows_conform(instructor_token):
+    """The stateful phase: sequences of calls linked by the schema (start an
+    attempt, then answer and submit it...), bounded in steps and examples."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Token {instructor_token}"}}
+
+        def validate_response(self, response, case, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    run_state_machine_as_test(
+        Workflow,
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        ),
     )

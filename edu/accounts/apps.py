@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save, pre_save
 
 
 class AccountsConfig(AppConfig):
@@ -9,5 +9,11 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from .roles import ensure_instructor_group
+        from .signals import note_password_change, revoke_tokens_on_password_change
 
         post_migrate.connect(ensure_instructor_group, dispatch_uid="ensure_instructor_group")
+        user = self.get_model("User")
+        pre_save.connect(note_password_change, sender=user, dispatch_uid="note_password_change")
+        post_save.connect(
+            revoke_tokens_on_password_change, sender=user, dispatch_uid="revoke_tokens"
+        )

@@ -2,9 +2,12 @@ from django.contrib.auth import login
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from edu.throttling import throttle_posts
+
 from .forms import SignUpForm
 
 
+@throttle_posts("signup", "Too many sign-ups from your address.")
 def signup(request):
     if request.user.is_authenticated:
         return redirect("courses:dashboard")

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from edu.pagination import BadQuery
 from quizzes import statistics
 from quizzes.api import NO_PAGE, NOT_FOUND, UNAUTHENTICATED
 from quizzes.models import Quiz
@@ -35,7 +36,7 @@ class CourseViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Course.objects.published()
 
     @extend_schema(
-        responses={200: CourseSerializer(many=True), 401: UNAUTHENTICATED, 404: NO_PAGE}
+        responses={200: CourseSerializer(many=True), 401: UNAUTHENTICATED, 400: NO_PAGE}
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -69,7 +70,7 @@ class LessonViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("course", str, description="A course slug.")],
-        responses={200: LessonSummarySerializer(many=True), 401: UNAUTHENTICATED, 404: NO_PAGE},
+        responses={200: LessonSummarySerializer(many=True), 401: UNAUTHENTICATED, 400: NO_PAGE},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -112,7 +113,7 @@ class CohortViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         responses={
-            200: CohortSerializer(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NO_PAGE
+            200: CohortSerializer(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN, 400: NO_PAGE
         }
     )
     def list(self, request, *args, **kwargs):
@@ -139,7 +140,9 @@ class CohortViewSet(viewsets.ReadOnlyModelViewSet):
     def gradebook(self, request, pk=None):
         cohort = self.get_object()
         sort = request.query_params.get("sort", "name")
-        learners = gradebook.learners(cohort, sort if sort in gradebook.SORTS else "name")
+        if sort not in gradebook.SORTS:
+            raise BadQuery(f"Invalid sort {sort[:40]!r}: use one of {', '.join(gradebook.SORTS)}.")
+        learners = gradebook.learners(cohort, sort)
         page = self.paginate_queryset(learners)
         quizzes = gradebook.course_quizzes(cohort)
         rows = gradebook.rows_for(page, quizzes, gradebook.lesson_total(cohort))

@@ -3,9 +3,14 @@
 `import_article()` is a plain function in one transaction; it raises
 `ImportFailed` with a one-line "FILE:LINE: reason" message and leaves the
 database exactly as it was. The management commands only wrap it.
+
+Every file a course folder's `course.toml` names must resolve (symlinks
+followed) inside that folder and be a regular file within a size limit; it is
+checked before anything opens it, and never more than the limit is read.
 """
 
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 
-from quizzes.importers import GiftImportFailed, check_bank, read_gift, save_questions
+from quizzes.importers import (
+    BANK_SIZE_LIMIT,
+    GiftImportFailed,
+    check_bank,
+    read_gift,
+    save_questions,
+)
 from quizzes.lint import lint_text_findings
 from quizzes.models import BlueprintEntry, Quiz
 
@@ -35,16 +46,68 @@ def _where(path, line=None):
     return f"{path}:{line}" if line else f"{path}"
 
 
-def read_text(path) -> str:
+MiB = 1024 * 1024
+# What a course file is -> (its size limit in bytes, or None for a folder; its name).
+LIMITS = {
+    "manifest": (2 * MiB, "a manifest"),
+    "article": (2 * MiB, "an article"),
+    "references": (2 * MiB, "a references file"),
+    "notes folder": (None, "a notes folder"),
+    "note": (2 * MiB, "a note"),
+    "bank file": (BANK_SIZE_LIMIT, "a question bank"),
+}
+
+
+def course_file(folder, what, name) -> Path:
+    """`name` as the manifest gives it, checked: inside the course folder, then `check_file`."""
+    folder = Path(folder)
+    if not isinstance(name, str) or not name.strip():
+        raise ImportFailed(f"{folder / MANIFEST_NAME}: {what} must be a file name (text)")
+    path = folder / name
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ImportFailed(
+            f'{folder / MANIFEST_NAME}: {what} "{name}" is outside the course folder'
+        )
+    return check_file(path, what)
+
+
+def check_file(path, what) -> Path:
+    """Refuse anything but a regular file within the limit for `what` (or a folder,
+    for a notes folder), from its stat alone: a device or FIFO is never opened."""
     path = Path(path)
+    limit, kind = LIMITS[what]
     try:
-        data = path.read_bytes()
+        info = path.stat()
     except FileNotFoundError:
-        raise ImportFailed(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ImportFailed(f"{path}: is a folder, not a file") from None
+        raise ImportFailed(f"{path}: no such {'folder' if limit is None else 'file'}") from None
     except OSError as exc:
         raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
+    mode, size = info.st_mode, info.st_size
+    if limit is None:
+        if not stat.S_ISDIR(mode):
+            raise ImportFailed(f"{path}: not a folder")
+    elif stat.S_ISDIR(mode):
+        raise ImportFailed(f"{path}: is a folder, not a file")
+    elif not stat.S_ISREG(mode):
+        raise ImportFailed(f"{path}: not a regular file")
+    elif size > limit:
+        raise ImportFailed(
+            f"{path}: {size / MiB:.1f} MiB, over the {limit // MiB} MiB limit for {kind}"
+        )
+    return path
+
+
+def read_text(path, what="article") -> str:
+    """The file's text, read only after `check_file` and never beyond its limit."""
+    path = check_file(path, what)
+    limit, kind = LIMITS[what]
+    try:
+        with path.open("rb") as file:
+            data = file.read(limit + 1)
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(data) > limit:
+        raise ImportFailed(f"{path}: over the {limit // MiB} MiB limit for {kind}")
     try:
         return decode(data)
     except ArticleFormatError as exc:
@@ -170,7 +233,7 @@ def read_manifest(folder) -> Manifest:
     folder = Path(folder)
     path = folder / MANIFEST_NAME
     try:
-        data = tomllib.loads(read_text(path))
+        data = tomllib.loads(read_text(path, "manifest"))
     except tomllib.TOMLDecodeError as exc:
         raise ImportFailed(f"{path}: {exc}") from None
     course = data.get("course")
@@ -182,7 +245,7 @@ def read_manifest(folder) -> Manifest:
     return Manifest(
         folder=folder,
         slug=course["slug"],
-        article=folder / course["article"],
+        article=course_file(folder, "article", course["article"]),
         title=course.get("title"),
         summary=course.get("summary"),
         source=course.get("source"),
@@ -248,7 +311,7 @@ def _load_quizzes(manifest, course):
         raise ImportFailed(f"{path}: quizzes need a [bank] file")
     if not bank_file:
         return []
-    bank_path = manifest.folder / bank_file
+    bank_path = course_file(manifest.folder, "bank file", bank_file)
     try:
         bank = read_gift(bank_path)
     except GiftImportFailed as exc:
@@ -331,9 +394,9 @@ def _load_references(manifest, course):
     name = manifest.data["course"].get("references")
     if not name:
         return []
-    path = manifest.folder / name
+    path = course_file(manifest.folder, "references", name)
     try:
-        data = tomllib.loads(read_text(path))
+        data = tomllib.loads(read_text(path, "references"))
     except tomllib.TOMLDecodeError as exc:
         raise ImportFailed(f"{path}: {exc}") from None
     entries = data.get("references")
@@ -365,9 +428,8 @@ def _load_notes(manifest, course):
     settings = manifest.data.get("notes")
     if not settings:
         return []
-    folder = manifest.folder / settings.get("folder", "notes")
-    if not folder.is_dir():
-        raise ImportFailed(f"{folder}: no such folder (named by [notes] in {MANIFEST_NAME})")
+    name = settings.get("folder", "notes")
+    folder = course_file(manifest.folder, "notes folder", name)
     keys = course.reference_keys()
     lessons = {lesson.slug: lesson for lesson in course.lessons.all()}
     lines = []
@@ -375,7 +437,7 @@ def _load_notes(manifest, course):
         lesson = lessons.get(path.stem)
         if lesson is None:
             raise ImportFailed(f"{path}: no lesson {path.stem!r} in this course")
-        text = read_text(path)
+        text = read_text(course_file(manifest.folder, "note", f"{name}/{path.name}"), "note")
         try:
             notes = parse_notes(text)
         except NotesError as exc:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from edu.teaching import services as teaching
+from edu.throttling import throttle_posts
 from quizzes import selectors as quiz_selectors
 from quizzes import statistics
 from quizzes.models import Quiz
@@ -109,6 +110,7 @@ def dashboard(request):
 
 
 @login_required
+@throttle_posts("join", "Too many join codes tried.")
 def join(request):
     error = None
     if request.method == "POST":

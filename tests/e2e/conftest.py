@@ -38,13 +38,27 @@ def browser():
         launched.close()
 
 
+def csp_violations(page):
+    """Collect every Content-Security-Policy violation the browser reports."""
+    found = []
+    page.on(
+        "console",
+        lambda message: found.append(f"{page.url}: {message.text}")
+        if "Content Security Policy" in message.text
+        else None,
+    )
+    return found
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 800})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations = csp_violations(page)
     yield page
     context.close()
+    assert violations == [], "\n".join(violations)
 
 
 class Auditor:

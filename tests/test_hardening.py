@@ -1,0 +1,333 @@
+"""Hardening: lockouts and throttles, tokens that die with the password, no 500
+from any input (run on PostgreSQL in CI, which refuses what SQLite forgives),
+JSON errors under /api/, and readiness."""
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from .factories import UserFactory, make_instructor
+
+PASSWORD = "correct-horse-battery"
+FAST_COOLOFF = override_settings(AXES_COOLOFF_TIME=timedelta(seconds=1))
+
+
+def wrong_logins(client, url, username, n=5):
+    statuses = [client.post(url, {"username": username, "password": "wrong"}).status_code
+                for _ in range(n)]
+    assert statuses == [200] * (n - 1) + [429]  # the fifth failure locks
+
+
+@pytest.mark.django_db
+@FAST_COOLOFF
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_logins_lock_out_after_five_failures_and_release_after_the_cool_off(client, url):
+    UserFactory(username="victim", is_staff=True)
+    wrong_logins(client, url, "victim")
+    locked = client.post(url, {"username": "victim", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "Too many failed logins" in locked.content.decode()
+    # Another account from the same address is not locked.
+    UserFactory(username="bystander", is_staff=True)
+    assert client.post(url, {"username": "bystander", "password": PASSWORD}).status_code == 302
+    time.sleep(1.2)
+    assert client.post(url, {"username": "victim", "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.django_db
+@FAST_COOLOFF
+def test_token_endpoint_locks_out_and_releases(client):
+    UserFactory(username="tokenuser")
+    api = APIClient()
+    statuses = [
+        api.post("/api/v1/auth/token/", {"username": "tokenuser", "password": "x"},
+                 format="json").status_code
+        for _ in range(5)
+    ]
+    assert statuses == [400] * 4 + [429]  # the fifth failure locks
+    locked = api.post("/api/v1/auth/token/", {"username": "tokenuser", "password": PASSWORD},
+                      format="json")
+    assert locked.status_code == 429 and "Too many failed logins" in locked.json()["detail"]
+    assert int(locked["Retry-After"]) >= 1
+    time.sleep(1.2)
+    ok = api.post("/api/v1/auth/token/", {"username": "tokenuser", "password": PASSWORD},
+                  format="json")
+    assert ok.status_code == 200 and ok.json()["token"]
+
+
+@pytest.mark.django_db
+def test_token_requests_are_throttled_with_retry_after():
+    api = APIClient()
+    statuses = [
+        api.post("/api/v1/auth/token/", {"username": f"nobody{n}", "password": "x"},
+                 format="json")
+        for n in range(11)
+    ]
+    assert [r.status_code for r in statuses[:10]] == [400] * 10
+    assert statuses[10].status_code == 429 and int(statuses[10]["Retry-After"]) > 0
+    assert "detail" in statuses[10].json()
+
+
+@pytest.mark.django_db
+def test_sign_up_password_reset_and_join_codes_are_throttled(client, klonopin):
+    def hammer(url, data, times):
+        return [client.post(url, data) for _ in range(times)]
+
+    signups = [
+        client.post(reverse("signup"), {"username": f"u{n}", "full_name": "U", "email": "",
+                                        "password1": "short", "password2": "short"})
+        for n in range(11)
+    ]
+    assert {r.status_code for r in signups[:10]} == {200}
+    assert signups[10].status_code == 429 and int(signups[10]["Retry-After"]) > 0
+    resets = hammer(reverse("password_reset"), {"email": "a@example.com"}, 6)
+    assert resets[-1].status_code == 429 and "Retry-After" in resets[-1]
+    client.force_login(UserFactory())
+    joins = hammer(reverse("courses:join"), {"code": "NOPE1234"}, 11)
+    assert {r.status_code for r in joins[:10]} == {400}
+    assert joins[10].status_code == 429 and "Too many join codes tried" in (
+        joins[10].content.decode()
+    )
+
+
+def _token(user):
+    return AuthToken.objects.create(user)[1]
+
+
+def _works(token):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return api.get("/api/v1/progress/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_tokens_die_when_the_password_is_changed(client):
+    user = UserFactory(username="changer")
+    token = _token(user)
+    assert _works(token)
+    client.force_login(user)
+    response = client.post(reverse("password_change"), {
+        "old_password": PASSWORD, "new_password1": "a-brand-new-passphrase",
+        "new_password2": "a-brand-new-passphrase",
+    })
+    assert response.status_code == 302
+    assert not _works(token) and not AuthToken.objects.filter(user=user).exists()
+    # A save that does not touch the password leaves new tokens alone.
+    fresh = _token(user)
+    user.refresh_from_db()
+    user.full_name = "Changed Name"
+    user.save()
+    assert _works(fresh)
+
+
+@pytest.mark.django_db
+def test_tokens_die_when_the_password_is_reset(client):
+    user = UserFactory(username="resetter", email="resetter@example.com")
+    token = _token(user)
+    client.post(reverse("password_reset"), {"email": "resetter@example.com"})
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body)[1]
+    form = client.get(link, follow=True)
+    client.post(form.redirect_chain[-1][0], {
+        "new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase",
+    })
+    assert not _works(token)
+
+
+@pytest.mark.django_db
+def test_tokens_are_hashed_expire_and_are_listed_and_revoked_by_their_owner():
+    user = UserFactory(username="owner")
+    api = APIClient()
+    first = api.post("/api/v1/auth/token/", {"username": "owner", "password": PASSWORD},
+                     format="json").json()
+    second = _token(user)
+    stored = list(AuthToken.objects.filter(user=user).values())
+    for row in stored:
+        assert first["token"] not in {str(v) for v in row.values()}
+        assert second not in {str(v) for v in row.values()}
+        assert row["expiry"] is not None
+    api.credentials(HTTP_AUTHORIZATION=f"Token {first['token']}")
+    listed = api.get("/api/v1/auth/tokens/").json()
+    assert len(listed) == 2 and set(listed[0]) == {"id", "created", "expiry"}
+    other = next(t["id"] for t in listed if not first["token"].startswith(t["id"]))
+    assert api.delete(f"/api/v1/auth/tokens/{other}/").status_code == 204
+    assert not _works(second) and _works(first["token"])
+    assert api.delete("/api/v1/auth/tokens/nope/").status_code == 404
+    stranger = APIClient()
+    stranger.credentials(HTTP_AUTHORIZATION=f"Token {_token(UserFactory())}")
+    mine = api.get("/api/v1/auth/tokens/").json()[0]["id"]
+    assert stranger.delete(f"/api/v1/auth/tokens/{mine}/").status_code == 404
+
+
+# No 500 from any input ---------------------------------------------------------
+
+NUL = "\x00"
+
+
+def _patterns(resolver, prefix=""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _patterns(pattern, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern)
+
+
+def _with_nul(route):
+    """A concrete path for a route, every parameter carrying a NUL byte."""
+    route = route.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\", "")
+    route = re.sub(r"<int:[^>]+>", "1", route)
+    route = re.sub(r"<[^>]+>", "%00x", route)
+    route = re.sub(r"\(\?P<[^>]+>[^)]*\)", "%00x", route)
+    route = re.sub(r"[()?*+\[\]]", "", route)
+    return "/" + route
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_anywhere_is_never_a_server_error(client, klonopin):
+    """Every URL pattern: NUL in the path, the query, a form body and a header, as a
+    learner and as an instructor (PostgreSQL in CI refuses NUL in text)."""
+    routes = sorted({_with_nul(r) for r in _patterns(get_resolver())})
+    assert len(routes) > 40
+    body = {"code": NUL, "username": NUL, "password": NUL, "email": NUL, "next": NUL,
+            "shown": NUL, "action": NUL, "check": NUL, "emails": NUL, "name": NUL}
+    failures = []
+    for user in (UserFactory(username="nul-learner"), make_instructor("nul-teacher")):
+        client.force_login(user)
+        for route in routes:
+            for method, kwargs in (
+                ("get", {"path": f"{route}?page=%00&sort=%00&course=%00&next=%00"}),
+                ("post", {"path": route, "data": body}),
+                ("get", {"path": route, "HTTP_X_FORWARDED_FOR": f"1.2.3.4{NUL}"}),
+            ):
+                response = getattr(client, method)(**kwargs)
+                if response.status_code >= 500:
+                    failures.append((user.username, method, kwargs["path"], response.status_code))
+    assert failures == []
+
+
+@pytest.mark.django_db
+def test_every_api_operation_refuses_nul_without_a_server_error(klonopin):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    api = APIClient()
+    api.force_authenticate(make_instructor("nul-api"))
+    json_body = {
+        "answers": [{"question": 1, "options": [NUL]}], "check": [NUL],
+        "username": NUL, "password": NUL,
+    }
+    failures, operations = [], 0
+    for path, methods in schema["paths"].items():
+        for method in methods:
+            operations += 1
+            concrete = re.sub(r"\{[^}]+\}", "%00", path)
+            for url, data in ((concrete, json_body), (f"{path}?course=%00&page=%00", {NUL: NUL})):
+                url = re.sub(r"\{[^}]+\}", "1", url)
+                response = getattr(api, method)(url, data, format="json") if method in (
+                    "post", "put", "patch"
+                ) else getattr(api, method)(url)
+                kind = response.get("Content-Type", "")
+                if response.status_code >= 500 or (
+                    response.status_code != 204 and not kind.startswith("application/json")
+                ):
+                    failures.append((method, url, response.status_code))
+    assert operations >= 19 and failures == []
+
+
+@pytest.mark.django_db
+def test_deeply_nested_or_oversized_json_is_a_json_4xx(learner):
+    api = APIClient()
+    api.force_authenticate(learner)
+    nested = api.post("/api/v1/auth/token/", "[" * 10_000 + "]" * 10_000,
+                      content_type="application/json")
+    assert nested.status_code == 400 and "nested too deeply" in nested.json()["detail"]
+    huge = api.post("/api/v1/auth/token/", '{"username": "' + "x" * 2 * 2**20 + '"}',
+                    content_type="application/json")
+    assert huge.status_code == 413 and huge["Content-Type"] == "application/json"
+    assert "too large" in huge.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_api_errors_are_json(learner):
+    api = APIClient()
+    api.force_authenticate(learner)
+    for status, response in (
+        (404, api.get("/api/v1/no-such-thing/")),
+        (405, api.put("/api/v1/progress/", {}, format="json")),
+        (415, api.post("/api/v1/auth/token/", "a=b",
+                       content_type="application/x-www-form-urlencoded")),
+        (400, api.get("/api/v1/courses/?page=abc")),
+        (400, api.get("/api/v1/courses/?page=99")),
+    ):
+        assert response.status_code == status, (status, response.content)
+        assert response["Content-Type"].startswith("application/json")
+        assert response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_api_server_errors_are_json(monkeypatch, learner):
+    from quizzes import api as quiz_api
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(quiz_api.QuizViewSet, "list", boom)
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(learner)
+    response = client.get("/api/v1/quizzes/")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json" and response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_quiz_after_lesson_may_be_null_in_schema_and_body(learner):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert schema["components"]["schemas"]["Quiz"]["properties"]["after_lesson"]["nullable"]
+
+
+# Liveness and readiness ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_readyz_answers_503_when_the_database_is_unreachable(client, monkeypatch, settings):
+    from django.db import connection
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/healthz").status_code == 200
+    unreachable = DatabaseWrapper(
+        {**connection.settings_dict, "ENGINE": "django.db.backends.postgresql",
+         "HOST": "127.0.0.1", "PORT": "9", "NAME": "none", "USER": "none", "PASSWORD": "",
+         "OPTIONS": {"connect_timeout": 2}},
+        alias="unreachable",
+    )
+    monkeypatch.setattr("edu.urls.connection", unreachable)
+    response = client.get("/readyz")
+    assert response.status_code == 503 and "database" in response.content.decode()
+    assert client.get("/healthz").status_code == 200  # alive, just not ready
+
+
+@pytest.mark.django_db
+def test_readyz_answers_503_when_the_cache_is_unreachable(client, monkeypatch, settings):
+    from django.core.cache.backends.redis import RedisCache
+
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"
+    monkeypatch.setattr("edu.urls.cache", RedisCache("redis://127.0.0.1:9/0", {}))
+    response = client.get("/readyz")
+    assert response.status_code == 503 and "cache" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_probes_are_exempt_from_the_ssl_redirect(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/").status_code == 301

@@ -74,6 +74,11 @@ def get_own_attempt(pk, user, *, with_standing=False):
         attempts = attempts.annotate(
             used=Subquery(theirs.values("quiz").annotate(n=Count("*")).values("n")[:1]),
             passed_any=Exists(theirs.filter(passed=True)),
+            last_submitted=Subquery(
+                theirs.filter(submitted_at__isnull=False)
+                .order_by("-submitted_at")
+                .values("submitted_at")[:1]
+            ),
         )
     return get_object_or_404(attempts, pk=pk, user=user)
 

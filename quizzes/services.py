@@ -115,22 +115,31 @@ def _draw(quiz, rng, seen):
     return drawn
 
 
-def may_start(quiz, attempts, now=None):
-    """Refuse a new attempt when none is left or the wait after the last is not over."""
+def start_refusal(quiz, *, used, last_submitted, now=None):
+    """Why a new attempt cannot start now (none left, or the wait after the last
+    is not over), or None."""
     now = now or timezone.now()
-    if quiz.attempts_allowed is not None and len(attempts) >= quiz.attempts_allowed:
-        raise AttemptsExhausted(
-            f"You have used all {quiz.attempts_allowed} attempt(s) allowed for this quiz."
-        )
-    submitted = [a.submitted_at for a in attempts if a.submitted_at]
-    if quiz.retake_wait_hours and submitted:
-        ready = max(submitted) + timedelta(hours=quiz.retake_wait_hours)
+    if quiz.attempts_allowed is not None and used >= quiz.attempts_allowed:
+        return f"You have used all {quiz.attempts_allowed} attempt(s) allowed for this quiz."
+    if quiz.retake_wait_hours and last_submitted:
+        ready = last_submitted + timedelta(hours=quiz.retake_wait_hours)
         if ready > now:
             when = timezone.localtime(ready).strftime("%d %b %Y, %H:%M %Z")
-            raise AttemptsExhausted(
+            return (
                 f"You can start another attempt of this quiz from {when} "
                 f"({quiz.retake_wait_hours} hours after your last one)."
             )
+    return None
+
+
+def may_start(quiz, attempts, now=None):
+    """Refuse a new attempt when none is left or the wait after the last is not over."""
+    submitted = [a.submitted_at for a in attempts if a.submitted_at]
+    refusal = start_refusal(
+        quiz, used=len(attempts), last_submitted=max(submitted, default=None), now=now
+    )
+    if refusal:
+        raise AttemptsExhausted(refusal)
 
 
 @transaction.atomic

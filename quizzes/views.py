@@ -140,6 +140,9 @@ def attempt_review(request, pk):
     policy = selectors.review_policy(attempt)
     responses = selectors.responses_of(attempt)
     topics = selectors.topics_of(responses)
+    refusal = services.start_refusal(
+        attempt.quiz, used=attempt.used, last_submitted=attempt.last_submitted
+    )
     return render(
         request,
         "quizzes/review.html",
@@ -151,5 +154,7 @@ def attempt_review(request, pk):
             "reviews": [selectors.review_of(r, policy) for r in responses],
             "topics": topics,
             "weak": [t for t in topics if t.weak],
+            "can_retry": refusal is None,
+            "retry_refusal": refusal,
         },
     )

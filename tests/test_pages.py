@@ -48,8 +48,10 @@ def test_home_and_outline_list_the_course_and_its_lessons(client, klonopin):
 @pytest.mark.django_db
 def test_lesson_page_has_previous_and_next(client, klonopin):
     html = client.get(lesson_url("klonopin", "medical-uses-of-klonopin")).content.decode()
-    assert 'rel="prev" href="/courses/klonopin/how-klonopin-works/"' in html
-    assert 'rel="next" href="/courses/klonopin/the-risks-of-dependence/"' in html
+    # The path: each lesson, then its quiz.
+    assert 'rel="prev" href="/courses/klonopin/quizzes/how-clonazepam-works/"' in html
+    assert 'rel="next" href="/courses/klonopin/quizzes/indications/"' in html
+    assert "This lesson's quiz: <a href=\"/courses/klonopin/quizzes/indications/\">" in html
     assert "Lesson 3 of 7" in html
 
 
@@ -107,7 +109,8 @@ def test_marking_complete_twice_is_harmless_and_moves_the_progress_bar(
     )
     response = learner_client.post(complete)
     assert response.status_code == 302
-    assert response["Location"] == lesson_url("klonopin", "introduction")
+    # It moves on to the next step of the path.
+    assert response["Location"] == lesson_url("klonopin", "how-klonopin-works")
     first = LessonProgress.objects.get(user=learner).completed_at
     learner_client.post(complete)
     assert LessonProgress.objects.get(user=learner).completed_at == first

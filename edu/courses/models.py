@@ -36,6 +36,10 @@ class Course(models.Model):
     def get_absolute_url(self):
         return reverse("courses:course", kwargs={"slug": self.slug})
 
+    def get_continue_url(self):
+        """Add `?after=quiz-ID` (or `lesson-ID`) to reach the next step of the path."""
+        return reverse("courses:continue", kwargs={"slug": self.slug})
+
     def get_references_url(self):
         return reverse("courses:references", kwargs={"slug": self.slug})
 

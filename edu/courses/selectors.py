@@ -2,13 +2,15 @@
 number of queries, whatever the number of lessons."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from quizzes import selectors as quiz_selectors
+from quizzes.models import Quiz
 
 from .models import Certificate, Cohort, Course, Lesson, LessonProgress
+from .path import course_steps
 
 
 def published_courses():
@@ -46,18 +48,28 @@ def get_lesson(course_slug, slug, user):
     return get_object_or_404(lessons, course__slug=course_slug, slug=slug)
 
 
-def lesson_neighbours(lesson):
-    """(previous, next, position among published lessons, count) in one query."""
-    siblings = list(
-        lesson.course.lessons.published().only("slug", "title", "position", "course_id")
+def course_path(course):
+    """The course's steps (lessons, each followed by its quizzes, then the
+    certificate) from one query: published lessons and quizzes, as a UNION."""
+    lessons = course.lessons.published().order_by().values_list(
+        Value("lesson"), "pk", "title", "slug", "position", "position"
     )
-    index = next(i for i, other in enumerate(siblings) if other.pk == lesson.pk)
-    previous = siblings[index - 1] if index > 0 else None
-    following = siblings[index + 1] if index + 1 < len(siblings) else None
-    for other in (previous, following):
-        if other is not None:
-            other.course = lesson.course
-    return previous, following, index + 1, len(siblings)
+    quizzes = Quiz.objects.published().filter(course=course).order_by().values_list(
+        Value("quiz"), "pk", "title", "slug", "position", "after_lesson__position"
+    )
+    rows = list(lessons.union(quizzes, all=True))
+    lesson_rows = sorted((r for r in rows if r[0] == "lesson"), key=lambda r: r[4])
+    quiz_rows = sorted(
+        (r for r in rows if r[0] == "quiz"),
+        key=lambda r: (r[5] is None, r[5] or 0, r[4], r[1]),
+    )
+    lesson_pks = {r[4]: r[1] for r in lesson_rows}  # position -> pk
+    lessons = [Lesson(pk=pk, course=course, title=title, slug=slug, position=position)
+               for _, pk, title, slug, position, _ in lesson_rows]
+    quizzes = [Quiz(pk=pk, course=course, title=title, slug=slug, position=position,
+                    after_lesson_id=lesson_pks.get(after))
+               for _, pk, title, slug, position, after in quiz_rows]
+    return course_steps(course, lessons, quizzes)
 
 
 def _count(queryset, group_by):

@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     path("courses/<slug:slug>/", views.course_detail, name="course"),
     path("courses/<slug:slug>/references/", views.references, name="references"),
+    path("courses/<slug:slug>/continue/", views.continue_path, name="continue"),
     path("courses/<slug:course_slug>/<slug:slug>/", views.lesson_detail, name="lesson"),
     path(
         "courses/<slug:course_slug>/<slug:slug>/complete/",

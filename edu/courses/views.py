@@ -12,7 +12,7 @@ from quizzes import selectors as quiz_selectors
 from quizzes import statistics
 from quizzes.models import Quiz
 
-from . import certificates, gradebook, selectors, services
+from . import certificates, gradebook, path, selectors, services
 from .models import Certificate, Lesson
 from .permissions import instructor_required, is_instructor
 
@@ -64,7 +64,15 @@ def course_detail(request, slug):
 
 def lesson_detail(request, course_slug, slug):
     lesson = selectors.get_lesson(course_slug, slug, request.user)
-    previous, following, number, total = selectors.lesson_neighbours(lesson)
+    steps = selectors.course_path(lesson.course)
+    previous, following = path.neighbours(steps, "lesson", lesson.pk)
+    lessons = [step for step in steps if step.kind == "lesson"]
+    index = next(i for i, step in enumerate(steps) if step.pk == lesson.pk and step.kind == "lesson")
+    own_quizzes = []
+    for step in steps[index + 1:]:
+        if step.kind != "quiz":
+            break
+        own_quizzes.append(step)
     if request.user.is_authenticated:
         services.record_lesson_view(user=request.user, lesson=lesson)
     return render(
@@ -75,10 +83,22 @@ def lesson_detail(request, course_slug, slug):
             "lesson": lesson,
             "previous": previous,
             "next": following,
-            "number": number,
-            "total": total,
+            "quizzes": own_quizzes,
+            "number": 1 + [step.pk for step in lessons].index(lesson.pk),
+            "total": len(lessons),
         },
     )
+
+
+def continue_path(request, slug):
+    """Follow the course's path from a step (`?after=quiz-12`) to the next one."""
+    course = selectors.get_published_course(slug)
+    kind, _, pk = request.GET.get("after", "").partition("-")
+    steps = selectors.course_path(course)
+    if not pk.isdigit() or not any(s.kind == kind and s.pk == int(pk) for s in steps):
+        return redirect(course)
+    _, following = path.neighbours(steps, kind, int(pk))
+    return redirect(following.url if following else course.get_absolute_url())
 
 
 def references(request, slug):
@@ -100,7 +120,8 @@ def lesson_complete(request, course_slug, slug):
     )
     services.complete_lesson(user=request.user, lesson=lesson)
     messages.success(request, f"“{lesson.title}” marked as complete.")
-    return redirect(lesson)
+    _, following = path.neighbours(selectors.course_path(lesson.course), "lesson", lesson.pk)
+    return redirect(following.url if following else lesson.get_absolute_url())
 
 
 @login_required

@@ -27,7 +27,9 @@ class QuizViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = QuizSerializer
 
     def get_queryset(self):
-        quizzes = Quiz.objects.published().select_related("course", "after_lesson")
+        quizzes = selectors.in_path_order(
+            Quiz.objects.published().select_related("course", "after_lesson")
+        )
         course = self.request.query_params.get("course")
         return quizzes.filter(course__slug=course) if course else quizzes
 

@@ -26,19 +26,34 @@ def quizzes_with_results(course_ids, user):
     Correlated subqueries on the learner's own attempts (the unique index on
     user, quiz, number), never an aggregate over every learner's attempts.
     """
-    quizzes = Quiz.objects.published().filter(course_id__in=course_ids)
+    quizzes = in_path_order(
+        Quiz.objects.published().filter(course_id__in=course_ids).annotate(
+            after_position=F("after_lesson__position")
+        )
+    )
     if not user.is_authenticated:
         return list(quizzes)
     mine = Attempt.objects.filter(
         quiz=OuterRef("pk"), user=user, state=Attempt.State.SUBMITTED
     ).order_by()
     count = mine.values("quiz").annotate(n=Count("*")).values("n")
+    open_attempt = Attempt.objects.filter(
+        quiz=OuterRef("pk"), user=user, state=Attempt.State.IN_PROGRESS
+    ).values("pk")
     return list(
         quizzes.annotate(
             attempt_count=Coalesce(Subquery(count[:1]), 0),
             best_score=Subquery(mine.order_by("-score").values("score")[:1]),
             has_passed=Exists(mine.filter(passed=True)),
+            open_attempt_id=Subquery(open_attempt[:1]),
         )
+    )
+
+
+def in_path_order(quizzes):
+    """Quizzes in the order of the course: after the lesson they follow, then by position."""
+    return quizzes.order_by(
+        "course_id", F("after_lesson__position").asc(nulls_last=True), "position", "pk"
     )
 
 
@@ -129,10 +144,10 @@ class Topic:
     earned: Decimal = Decimal(0)
     count: int = 0
     lessons: dict = field(default_factory=dict)
+    label: str = ""
 
-    @property
-    def label(self):
-        return self.tag.replace("-", " ").replace("_", " ").capitalize()
+    def __post_init__(self):
+        self.label = self.label or self.tag.replace("-", " ").replace("_", " ").capitalize()
 
     @property
     def percent(self):
@@ -145,12 +160,18 @@ class Topic:
         return self.percent < WEAK_BELOW
 
 
-def topics_of(responses):
+def topic_labels(course):
+    """The course's names for its topic tags (e.g. {"gaba": "GABA"}), if it has any."""
+    return getattr(course, "topic_labels", None) or {}
+
+
+def topics_of(responses, labels=None):
     """Per tag: the share of the mark earned, and the lessons to review."""
+    labels = labels or {}
     topics = {}
     for response in responses:
         for tag in response.snapshot.get("tags") or ["general"]:
-            topic = topics.setdefault(tag, Topic(tag))
+            topic = topics.setdefault(tag, Topic(tag, label=labels.get(tag, "")))
             topic.earned += response.score or Decimal(0)
             topic.count += 1
             if response.lesson is not None:
@@ -158,7 +179,7 @@ def topics_of(responses):
     return sorted(topics.values(), key=lambda t: (t.percent, t.tag))
 
 
-def topic_mastery(user, course_ids):
+def topic_mastery(user, course_ids, labels=None):
     """Mastery per topic per course: the share correct on the latest submitted
     attempt that touched the topic. Returns {course_id: [Topic]}."""
     responses = (
@@ -183,7 +204,7 @@ def topic_mastery(user, course_ids):
     for course_id, by_tag in chosen.items():
         topics = []
         for tag, tagged in by_tag.items():
-            topic = Topic(tag)
+            topic = Topic(tag, label=(labels or {}).get(course_id, {}).get(tag, ""))
             for response in tagged:
                 topic.earned += response.score or Decimal(0)
                 topic.count += 1

@@ -139,7 +139,7 @@ def attempt_review(request, pk):
         return redirect(attempt)
     policy = selectors.review_policy(attempt)
     responses = selectors.responses_of(attempt)
-    topics = selectors.topics_of(responses)
+    topics = selectors.topics_of(responses, selectors.topic_labels(attempt.quiz.course))
     refusal = services.start_refusal(
         attempt.quiz, used=attempt.used, last_submitted=attempt.last_submitted
     )

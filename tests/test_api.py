@@ -139,7 +139,7 @@ def test_learner_walks_through_a_quiz(learner_api, klonopin):
     withdrawal = next(q for q in course["quizzes"] if q["slug"] == "withdrawal-safety")
     assert withdrawal == {"slug": "withdrawal-safety", "title": "Withdrawal and tapering",
                           "attempts": 1, "best_score": "38.46", "passed": False}
-    assert course["topics"] == [{"tag": "withdrawal", "label": "Withdrawal", "mastery": "38",
+    assert course["topics"] == [{"tag": "withdrawal", "label": "Withdrawal and tapering", "mastery": "38",
                                  "weak": True, "lessons": ["withdrawal-and-safety-concerns"]}]
     assert course["complete"] is False and course["certificate"] is None
 

@@ -145,7 +145,9 @@ def test_dashboard_shows_progress_and_continue_link(learner_client, klonopin, le
     learner_client.get(lesson_url("klonopin", "the-risks-of-dependence"))  # viewed only
     html = learner_client.get(reverse("courses:dashboard")).content.decode()
     assert "2 of 7 lessons complete" in html
-    assert 'href="/courses/klonopin/medical-uses-of-klonopin/">Continue' in html
+    # The one next step follows the path: the quiz after lesson 2 comes before lesson 3.
+    assert 'href="/courses/klonopin/quizzes/how-clonazepam-works/">Next step' in html
+    assert "Quiz: How clonazepam works (GABA)</a>" in html
 
 
 @pytest.mark.django_db
@@ -187,9 +189,9 @@ def test_outline_and_dashboard_query_counts_are_constant(
         for lesson in course.lessons.all():
             complete_lesson(user=learner, lesson=lesson)
         courses.append(course)
-    # session, user, courses, quizzes with results, topic mastery, certificates
-    # (+ the lessons on the outline)
-    with django_assert_max_num_queries(6):
+    # session, user, courses, quizzes with results, topic mastery, certificates,
+    # classes (+ the lessons on the outline)
+    with django_assert_max_num_queries(7):
         assert learner_client.get(reverse("courses:dashboard")).status_code == 200
     with django_assert_max_num_queries(7):
         assert learner_client.get(courses[0].get_absolute_url()).status_code == 200

@@ -454,6 +454,20 @@ def _load_notes(manifest, course):
     return lines
 
 
+def _set_topic_labels(manifest, course):
+    """`[topics]` in the manifest: how each topic tag is named to learners."""
+    labels = manifest.data.get("topics", {})
+    if not isinstance(labels, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in labels.items()
+    ):
+        raise ImportFailed(
+            f"{manifest.folder / MANIFEST_NAME}: [topics] maps each tag to a name (text)"
+        )
+    if course.topic_labels != labels:
+        course.topic_labels = labels
+        course.save(update_fields=["topic_labels"])
+
+
 @transaction.atomic
 def load_course(folder):
     """Load a whole course folder as its manifest describes: one transaction."""
@@ -467,6 +481,7 @@ def load_course(folder):
         published=manifest.published,
     )
     course = report.course
+    _set_topic_labels(manifest, course)
     return [
         *report.lines(),
         *_load_references(manifest, course),

@@ -23,6 +23,9 @@ class Course(models.Model):
         max_length=300, blank=True, help_text="Where the course text comes from."
     )
     published = models.BooleanField(default=False)
+    topic_labels = models.JSONField(
+        default=dict, blank=True, help_text='Names for topic tags, e.g. {"gaba": "GABA"}.'
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CourseQuerySet.as_manager()

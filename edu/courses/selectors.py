@@ -10,7 +10,7 @@ from quizzes import selectors as quiz_selectors
 from quizzes.models import Quiz
 
 from .models import Certificate, Cohort, Course, Lesson, LessonProgress
-from .path import course_steps
+from .path import Step, course_steps
 
 
 def published_courses():
@@ -103,6 +103,7 @@ def dashboard_courses(user):
             ),
             next_slug=Subquery(next_lesson.values("slug")[:1]),
             next_title=Subquery(next_lesson.values("title")[:1]),
+            next_position=Subquery(next_lesson.values("position")[:1]),
         )
         .order_by("title")
     )
@@ -148,11 +149,15 @@ def learner_progress(user):
     courses = dashboard_courses(user)
     ids = [course.pk for course in courses]
     quizzes = quiz_selectors.quizzes_with_results(ids, user)
-    mastery = quiz_selectors.topic_mastery(user, ids)
+    mastery = quiz_selectors.topic_mastery(
+        user, ids, labels={course.pk: course.topic_labels for course in courses}
+    )
     certificates = {
         c.course_id: c for c in Certificate.objects.filter(user=user, course_id__in=ids)
     }
+    classes = classes_of(user)
     for course in courses:
+        course.classes = classes.get(course.pk, [])
         course.quiz_list = [quiz for quiz in quizzes if quiz.course_id == course.pk]
         for quiz in course.quiz_list:
             quiz.course = course
@@ -163,7 +168,45 @@ def learner_progress(user):
             course.completed_count, course.lesson_count, course.quiz_list
         )
         course.certificate = certificates.get(course.pk)
+        course.next_step = next_step(course)
     return courses
+
+
+def next_step(course):
+    """The learner's one next step: the earliest, in the course's path, of the
+    first lesson not completed and the quizzes not passed; then the certificate."""
+    candidates = []
+    if course.next_slug:
+        lesson = Lesson(course=course, slug=course.next_slug, title=course.next_title)
+        candidates.append(
+            ((course.next_position, 0, 0), Step("lesson", lesson.title, lesson.get_absolute_url()))
+        )
+    for quiz in course.quiz_list:
+        if not quiz.has_passed:
+            after = quiz.after_position if quiz.after_position is not None else float("inf")
+            url = f"/attempts/{quiz.open_attempt_id}/" if quiz.open_attempt_id else (
+                quiz.get_absolute_url()
+            )
+            candidates.append(((after, 1, quiz.position), Step("quiz", quiz.title, url, quiz.pk)))
+    if candidates:
+        return min(candidates, key=lambda pair: pair[0])[1]
+    return Step("certificate", "Your certificate", f"{course.get_absolute_url()}#certificate")
+
+
+def classes_of(user):
+    """{course id: [(cohort name, [instructor names])]} for the learner's cohorts."""
+    rows = Cohort.objects.filter(learners=user).order_by("name").values_list(
+        "pk", "course_id", "name", "instructors__full_name", "instructors__username"
+    )
+    by_cohort = {}
+    for pk, course_id, name, full_name, username in rows:
+        entry = by_cohort.setdefault(pk, (course_id, name, []))
+        if username:
+            entry[2].append(full_name or username)
+    classes = {}
+    for course_id, name, teachers in by_cohort.values():
+        classes.setdefault(course_id, []).append((name, teachers))
+    return classes
 
 
 def references_of(course):

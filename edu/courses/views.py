@@ -40,7 +40,9 @@ def course_detail(request, slug):
         lesson.quizzes = after.pop(lesson.pk, [])
     topics, certificate = [], None
     if request.user.is_authenticated:
-        topics = quiz_selectors.topic_mastery(request.user, [course.pk]).get(course.pk, [])
+        topics = quiz_selectors.topic_mastery(
+            request.user, [course.pk], labels={course.pk: course.topic_labels}
+        ).get(course.pk, [])
         certificate = Certificate.objects.filter(user=request.user, course=course).first()
     completed = sum(1 for lesson in lessons if getattr(lesson, "completed_at", None))
     complete = selectors.is_course_complete(completed, len(lessons), quizzes)

@@ -49,7 +49,9 @@ def attempt_detail(request, pk, attempt_pk):
             "quiz": attempt.quiz,
             "course": attempt.quiz.course,
             "reviews": [quiz_selectors.review_of(r) for r in responses],
-            "topics": quiz_selectors.topics_of(responses),
+            "topics": quiz_selectors.topics_of(
+                responses, quiz_selectors.topic_labels(attempt.quiz.course)
+            ),
         },
     )
 

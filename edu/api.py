@@ -7,7 +7,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from edu.accounts.api import TokenDetailView, TokenListView, TokenView
-from edu.courses.api import CohortViewSet, CourseViewSet, LessonViewSet, ProgressView
+from edu.courses.api import (
+    CohortViewSet,
+    CourseViewSet,
+    JoinView,
+    LessonViewSet,
+    ProgressView,
+)
 from quizzes.api import AttemptViewSet, QuizViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -21,6 +27,7 @@ router.register("cohorts", CohortViewSet, basename="cohort")
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/progress/", ProgressView.as_view(), name="progress"),
+    path("v1/classes/join/", JoinView.as_view(), name="join"),
     path("v1/auth/token/", TokenView.as_view(), name="token"),
     path("v1/auth/tokens/", TokenListView.as_view(), name="tokens"),
     path("v1/auth/tokens/<str:token_id>/", TokenDetailView.as_view(), name="token-detail"),

@@ -1,6 +1,9 @@
 """Refuse input no database column can hold before any view sees it."""
 
+import zoneinfo
+
 from csp.constants import UNSAFE_INLINE
+from django.utils import timezone
 
 from .errors import error_response, is_api
 
@@ -37,6 +40,21 @@ class RejectNulMiddleware:
         except Exception:  # too big or malformed: the view's own handling answers
             return False
         return any(NUL in k or NUL in v for k, values in fields for v in [k, *values])
+
+
+class UserTimeZoneMiddleware:
+    """Show times in the signed-in user's time zone (their account setting)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.time_zone:
+            timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+        else:
+            timezone.deactivate()
+        return self.get_response(request)
 
 
 class AdminStylesCSPMiddleware:

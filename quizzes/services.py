@@ -223,7 +223,7 @@ def _validated(responses, answers):
         response = by_id.get(response_id)
         if response is None:
             raise QuizError(f"{key!r} is not a question of this attempt.")
-        label = f"Question {response.position}"
+        label = f"Question {response.position} (id {response.pk})"
         tokens = {c["token"]: c["id"] for c in response.snapshot["choices"]}
         strangers = [v for v in values if v not in tokens]
         if strangers:

@@ -138,9 +138,11 @@ def test_learner_walks_through_a_quiz(learner_api, klonopin):
     assert course["lessons_completed"] == 1 and course["lessons_total"] == 7
     withdrawal = next(q for q in course["quizzes"] if q["slug"] == "withdrawal-safety")
     assert withdrawal == {"slug": "withdrawal-safety", "title": "Withdrawal and tapering",
-                          "attempts": 1, "best_score": "38.46", "passed": False}
-    assert course["topics"] == [{"tag": "withdrawal", "label": "Withdrawal and tapering", "mastery": "38",
-                                 "weak": True, "lessons": ["withdrawal-and-safety-concerns"]}]
+                          "attempts": 1, "best_score": "38.46", "passed": False,
+                          "open_attempt": None}
+    assert course["topics"] == [{"tag": "withdrawal", "label": "Withdrawal and tapering",
+                                 "mastery": "38", "weak": True,
+                                 "lessons": ["withdrawal-and-safety-concerns"]}]
     assert course["complete"] is False and course["certificate"] is None
 
 
@@ -340,3 +342,53 @@ def test_list_endpoints_run_constant_queries(api, django_assert_max_num_queries,
         assert api.get(f"/api/v1/cohorts/{cohort.pk}/gradebook/").json()["count"] == rows
     with django_assert_max_num_queries(4):
         assert api.get("/api/v1/cohorts/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_join_a_class_and_claim_the_certificate(learner_api, learner, klonopin):
+    from edu.courses.models import Certificate
+
+    from .test_teaching import pass_every_quiz
+
+    cohort = CohortFactory(course=klonopin, name="API class")
+    bad = learner_api.post("/api/v1/classes/join/", {"code": "NOPE"}, format="json")
+    assert bad.status_code == 400 and "not valid" in bad.json()["code"][0]
+    extra = learner_api.post("/api/v1/classes/join/", {"code": "x", "cohort": 1}, format="json")
+    assert extra.status_code == 400 and extra.json()["cohort"] == ["Unknown field."]
+    joined = learner_api.post("/api/v1/classes/join/", {"code": cohort.join_code.lower()},
+                              format="json")
+    assert joined.status_code == 200
+    assert joined.json() == {"cohort": "API class", "course": "klonopin"}
+    assert cohort.learners.filter(pk=learner.pk).exists()
+    progress = learner_api.get("/api/v1/progress/").json()[0]
+    assert progress["classes"] == [{"name": "API class", "instructors": []}]
+    assert progress["next_step"]["kind"] == "lesson"
+
+    url = "/api/v1/courses/klonopin/certificate/"
+    early = learner_api.post(url)
+    assert early.status_code == 400 and "Complete every lesson" in early.json()["detail"]
+    assert learner_api.get(url).status_code == 404
+    pass_every_quiz(learner, klonopin)
+    claimed = learner_api.post(url)
+    assert claimed.status_code == 201
+    body = claimed.json()
+    certificate = Certificate.objects.get(user=learner)
+    assert body["code"] == certificate.code and body["revoked"] is False
+    assert body["verify_url"].endswith(f"/verify/{certificate.code}/")
+    assert body["final_score"] == "100.00"
+    assert learner_api.post(url).status_code == 200  # the same one again
+    assert learner_api.get(url).json()["code"] == certificate.code
+    assert learner_api.get("/api/v1/progress/").json()[0]["next_step"]["kind"] == "certificate"
+
+
+@pytest.mark.django_db
+def test_answer_errors_name_the_question_the_request_sent(learner_api, open_attempt):
+    attempt, data = open_attempt
+    first = data["questions"][0]
+    response = learner_api.post(
+        f"/api/v1/attempts/{attempt.pk}/answers/",
+        {"answers": [{"question": first["id"], "options": ["no-such-token"]}]},
+        format="json",
+    )
+    message = response.json()["answers"][0]
+    assert f"(id {first['id']})" in message and "no-such-token" in message

@@ -1,5 +1,15 @@
+import zoneinfo
+
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+
+TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a time zone name, such as Europe/Paris.")
 
 
 class User(AbstractUser):
@@ -16,6 +26,13 @@ class User(AbstractUser):
         max_length=150,
         blank=True,
         help_text="As it should appear on your certificate.",
+    )
+    time_zone = models.CharField(
+        "time zone",
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="Dates and times are shown in this zone.",
     )
 
     class Meta(AbstractUser.Meta):

@@ -5,7 +5,9 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from edu.pagination import BadQuery
@@ -15,14 +17,17 @@ from quizzes.models import Quiz
 from quizzes.serializers import ErrorSerializer
 
 from . import gradebook, selectors, services
-from .models import Cohort, Course, Lesson
+from .models import Certificate, Cohort, Course, Lesson
 from .permissions import IsInstructor
 from .serializers import (
+    CertificateSerializer,
     CohortSerializer,
     CourseProgressSerializer,
     CourseSerializer,
     GradebookRowSerializer,
     ItemAnalysisSerializer,
+    JoinedSerializer,
+    JoinSerializer,
     LessonSerializer,
     LessonSummarySerializer,
 )
@@ -34,6 +39,39 @@ class CourseViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CourseSerializer
     lookup_field = "slug"
     queryset = Course.objects.published()
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The learner's certificate for this course",
+        responses={200: CertificateSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=None,
+        summary="Claim the certificate (once every lesson is completed and every quiz passed)",
+        responses={
+            200: OpenApiResponse(CertificateSerializer, description="Already issued."),
+            201: OpenApiResponse(CertificateSerializer, description="Issued now."),
+            400: OpenApiResponse(ErrorSerializer, description="The course is not complete."),
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+        },
+    )
+    @action(detail=True, methods=["get", "post"])
+    def certificate(self, request, slug=None):
+        course = self.get_object()
+        if request.method == "GET":
+            certificate = get_object_or_404(Certificate, user=request.user, course=course)
+            return Response(CertificateSerializer(certificate, context={"request": request}).data)
+        existed = Certificate.objects.filter(user=request.user, course=course).exists()
+        try:
+            certificate = services.issue_certificate(user=request.user, course=course)
+        except services.CourseActionError as exc:
+            return Response({"detail": str(exc)}, status=400)
+        return Response(
+            CertificateSerializer(certificate, context={"request": request}).data,
+            status=200 if existed else 201,
+        )
 
     @extend_schema(
         responses={200: CourseSerializer(many=True), 401: UNAUTHENTICATED, 400: NO_PAGE}
@@ -183,3 +221,29 @@ class CohortViewSet(viewsets.ReadOnlyModelViewSet):
         )
         data = {"quiz": quiz.slug, "first_attempts": attempts, "items": items}
         return Response(ItemAnalysisSerializer(data).data)
+
+
+class JoinView(APIView):
+    """Join a class with the code its instructor gave."""
+
+    throttle_scope = "join"
+    throttle_classes = [ScopedRateThrottle]
+
+    @extend_schema(
+        request=JoinSerializer,
+        responses={
+            200: JoinedSerializer,
+            400: OpenApiResponse(description="No such code, or it has expired: field message."),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def post(self, request):
+        serializer = JoinSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            cohort = services.join_cohort(
+                user=request.user, code=serializer.validated_data["code"], request=request
+            )
+        except services.CourseActionError as exc:
+            raise ValidationError({"code": [str(exc)]}) from None
+        return Response({"cohort": cohort.name, "course": cohort.course.slug})

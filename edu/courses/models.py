@@ -227,7 +227,11 @@ class Certificate(models.Model):
     """Proof of completion. Stored on purpose: its issue date and code are the record."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="certificates",
+        help_text="Empty once the learner deleted their account (the record stays, revoked).",
     )
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="certificates")
     code = models.CharField(max_length=32, unique=True, default=new_certificate_code)

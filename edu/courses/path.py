@@ -29,7 +29,8 @@ def course_steps(course, lessons, quizzes):
         steps.append(Step("lesson", lesson.title, lesson.get_absolute_url(), lesson.pk))
         steps += [_quiz(q) for q in following.pop(lesson.pk, [])]
     steps += [_quiz(q) for group in following.values() for q in group]
-    steps.append(Step("certificate", "Your certificate", f"{course.get_absolute_url()}#certificate"))
+    certificate = f"{course.get_absolute_url()}#certificate"
+    steps.append(Step("certificate", "Your certificate", certificate))
     return steps
 
 
@@ -37,11 +38,25 @@ def _quiz(quiz):
     return Step("quiz", quiz.title, quiz.get_absolute_url(), quiz.pk)
 
 
+def _index(steps, kind, pk):
+    return next(i for i, step in enumerate(steps) if step.kind == kind and step.pk == pk)
+
+
 def neighbours(steps, kind, pk):
     """(previous step, next step) around the step for this lesson or quiz."""
-    index = next(i for i, step in enumerate(steps) if step.kind == kind and step.pk == pk)
+    index = _index(steps, kind, pk)
     previous = steps[index - 1] if index > 0 else None
     return previous, steps[index + 1] if index + 1 < len(steps) else None
+
+
+def quizzes_after(steps, lesson_pk):
+    """The quizzes that follow a lesson (its own quizzes)."""
+    following = []
+    for step in steps[_index(steps, "lesson", lesson_pk) + 1:]:
+        if step.kind != "quiz":
+            break
+        following.append(step)
+    return following
 
 
 def first_undone(steps, done):

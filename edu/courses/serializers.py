@@ -1,6 +1,7 @@
+from django.urls import reverse
 from rest_framework import serializers
 
-from .models import Cohort, Course, Lesson
+from .models import Certificate, Cohort, Course, Lesson
 
 
 class LessonSummarySerializer(serializers.ModelSerializer):
@@ -36,6 +37,15 @@ class QuizProgressSerializer(serializers.Serializer):
     attempts = serializers.IntegerField(source="attempt_count")
     best_score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
     passed = serializers.BooleanField(source="has_passed")
+    open_attempt = serializers.IntegerField(
+        source="open_attempt_id", allow_null=True, help_text="The attempt to resume, if any."
+    )
+
+
+class StepSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["lesson", "quiz", "certificate"])
+    title = serializers.CharField()
+    url = serializers.CharField()
 
 
 class TopicSerializer(serializers.Serializer):
@@ -55,6 +65,8 @@ class CourseProgressSerializer(serializers.Serializer):
     lessons_completed = serializers.IntegerField(source="completed_count")
     lessons_total = serializers.IntegerField(source="lesson_count")
     next_lesson = serializers.CharField(source="next_slug", allow_null=True)
+    next_step = StepSerializer(help_text="The one next step along the course's path.")
+    classes = serializers.SerializerMethodField()
     quizzes = QuizProgressSerializer(many=True, source="quiz_list")
     topics = TopicSerializer(many=True)
     complete = serializers.BooleanField()
@@ -62,6 +74,9 @@ class CourseProgressSerializer(serializers.Serializer):
 
     def get_certificate(self, course) -> str | None:
         return course.certificate.code if course.certificate else None
+
+    def get_classes(self, course) -> list[dict]:
+        return [{"name": name, "instructors": teachers} for name, teachers in course.classes]
 
 
 class CohortSerializer(serializers.ModelSerializer):
@@ -119,3 +134,37 @@ class ItemAnalysisSerializer(serializers.Serializer):
     quiz = serializers.CharField()
     first_attempts = serializers.IntegerField()
     items = ItemSerializer(many=True)
+
+
+class JoinSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20, help_text="The join code from your instructor.")
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and set(data) - {"code"}:
+            unknown = sorted(set(data) - {"code"})
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class JoinedSerializer(serializers.Serializer):
+    cohort = serializers.CharField(help_text="The class joined.")
+    course = serializers.CharField(help_text="Its course (slug).")
+
+
+class CertificateSerializer(serializers.ModelSerializer):
+    course = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    verify_url = serializers.SerializerMethodField()
+    revoked = serializers.BooleanField(source="is_revoked")
+
+    class Meta:
+        model = Certificate
+        fields = [
+            "code", "name", "course", "issued_at", "final_score", "final_passed_at",
+            "revoked", "verify_url",
+        ]
+        read_only_fields = fields
+
+    def get_verify_url(self, certificate) -> str:
+        request = self.context.get("request")
+        url = reverse("courses:verify", kwargs={"code": certificate.code})
+        return request.build_absolute_uri(url) if request else url

@@ -68,13 +68,7 @@ def lesson_detail(request, course_slug, slug):
     lesson = selectors.get_lesson(course_slug, slug, request.user)
     steps = selectors.course_path(lesson.course)
     previous, following = path.neighbours(steps, "lesson", lesson.pk)
-    lessons = [step for step in steps if step.kind == "lesson"]
-    index = next(i for i, step in enumerate(steps) if step.pk == lesson.pk and step.kind == "lesson")
-    own_quizzes = []
-    for step in steps[index + 1:]:
-        if step.kind != "quiz":
-            break
-        own_quizzes.append(step)
+    lessons = [step.pk for step in steps if step.kind == "lesson"]
     if request.user.is_authenticated:
         services.record_lesson_view(user=request.user, lesson=lesson)
     return render(
@@ -85,8 +79,8 @@ def lesson_detail(request, course_slug, slug):
             "lesson": lesson,
             "previous": previous,
             "next": following,
-            "quizzes": own_quizzes,
-            "number": 1 + [step.pk for step in lessons].index(lesson.pk),
+            "quizzes": path.quizzes_after(steps, lesson.pk),
+            "number": 1 + lessons.index(lesson.pk),
             "total": len(lessons),
         },
     )

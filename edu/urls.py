@@ -2,7 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from . import errors
@@ -11,6 +12,11 @@ from . import errors
 def healthz(request):
     """Liveness, for load balancers: the app answers, nothing more."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name none (the admin's)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 def readyz(request):
@@ -39,6 +45,7 @@ handler500 = errors.server_error
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include(("edu.api", "api"))),

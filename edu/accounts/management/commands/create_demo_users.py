@@ -37,3 +37,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"Created demo user '{username}' with password: {password}")
             )
+        self.stdout.write(
+            "Lost a demo password? Set a new one with: "
+            ".venv/bin/python manage.py changepassword learner (or instructor)"
+        )

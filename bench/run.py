@@ -46,6 +46,11 @@ def django_env(database_url):
         "DJANGO_SECURE_HSTS_SECONDS": "0",
         "DJANGO_LOG_LEVEL": "WARNING",
         "DJANGO_CONN_MAX_AGE": "60",
+        # One machine plays a whole lecture hall from one address: the login
+        # throttle and lockout would (rightly) stop it, so the bench lifts them.
+        "DJANGO_THROTTLE_TOKEN": "1000000/min",
+        "DJANGO_LOGIN_FAILURE_LIMIT": "1000000",
+        "DJANGO_ENV_FILE": os.devnull,
     }
 
 

@@ -200,7 +200,6 @@ REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("DJANGO_API_TOKEN_DAYS", default=30)),
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
-    "TOKEN_LIMIT_PER_USER": 20,
 }
 
 # Content Security Policy (django-csp): no inline script or style anywhere on

@@ -330,3 +330,19 @@ def test_instructors_land_on_teaching_after_logging_in(client, world):
     assert client.get(reverse("courses:start"))["Location"] == reverse("courses:teach")
     client.force_login(world["a"])
     assert client.get(reverse("courses:start"))["Location"] == reverse("courses:dashboard")
+
+
+@pytest.mark.django_db
+def test_a_mail_server_failure_keeps_nothing_and_says_so(client, world, monkeypatch):
+    import smtplib
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr("edu.teaching.services.send_mail", refuse)
+    client.force_login(world["x"])
+    response = client.post(reverse("teaching:invite", args=[world["one"].pk]),
+                           {"emails": "someone@example.edu"})
+    assert response.status_code == 503
+    assert "could not send the invitations" in response.content.decode()
+    assert not Invitation.objects.exists() and not AuditEntry.objects.exists()

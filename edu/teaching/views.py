@@ -1,6 +1,8 @@
 """Instructor pages that open a learner's records (each access is audited), and
 invitations. Scoped: an instructor sees only the learners of cohorts they teach."""
 
+from smtplib import SMTPException
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -60,18 +62,28 @@ def attempt_detail(request, pk, attempt_pk):
 def invite(request, pk):
     cohort = course_selectors.get_taught_cohort(request.user, pk)
     form = InviteForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        made = services.invite(
-            cohort=cohort,
-            emails=form.cleaned_data["emails"],
-            invited_by=request.user,
-            accept_url=lambda invitation: request.build_absolute_uri(invitation.get_absolute_url()),
-            request=request,
-        )
-        messages.success(request, f"Sent {len(made)} invitation(s).")
-        return redirect(cohort)
+        try:
+            made = services.invite(
+                cohort=cohort,
+                emails=form.cleaned_data["emails"],
+                invited_by=request.user,
+                accept_url=lambda inv: request.build_absolute_uri(inv.get_absolute_url()),
+                request=request,
+            )
+        except (OSError, SMTPException):
+            # Nothing was kept (one transaction): the instructor can simply try again.
+            form.add_error(None, "The mail server could not send the invitations; none was "
+                           "sent. Try again later, or share the join code instead.")
+            status = 503
+        else:
+            messages.success(request, f"Sent {len(made)} invitation(s).")
+            return redirect(cohort)
+    if form.errors and status == 200:
+        status = 400
     return render(request, "teaching/invite.html", {"cohort": cohort, "form": form},
-                  status=400 if form.errors else 200)
+                  status=status)
 
 
 @login_required

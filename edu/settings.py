@@ -169,6 +169,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # The cache: Redis when REDIS_URL is set (production, CI), local memory
 # otherwise. Login lockouts, throttles and sessions' cache live here.
+# Sessions are read from the cache, with the database behind it.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
     "default": (

@@ -1,5 +1,7 @@
 """Learner pages: what they show, who may use them, and how many queries they cost."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -96,8 +98,29 @@ def test_viewing_records_progress_only_for_a_signed_in_learner(client, klonopin,
     client.get(url)
     again = LessonProgress.objects.get(user=learner)
     assert again.first_viewed_at == first.first_viewed_at
-    assert again.last_viewed_at >= first.last_viewed_at
+    assert again.last_viewed_at == first.last_viewed_at  # a recent view costs no write
     assert again.completed_at is None
+    # Once the last view is older than a few minutes, a view refreshes it.
+    LessonProgress.objects.filter(pk=first.pk).update(
+        first_viewed_at=first.first_viewed_at - timedelta(minutes=6),
+        last_viewed_at=first.last_viewed_at - timedelta(minutes=6),
+    )
+    client.get(url)
+    later = LessonProgress.objects.get(user=learner)
+    assert later.last_viewed_at > first.last_viewed_at - timedelta(minutes=6)
+
+
+@pytest.mark.django_db
+def test_a_recent_lesson_view_writes_nothing(learner_client, klonopin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = lesson_url("klonopin", "introduction")
+    learner_client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert learner_client.get(url).status_code == 200
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in ("INSERT", "UPDATE")]
+    assert writes == []
 
 
 @pytest.mark.django_db

@@ -44,7 +44,10 @@ def get_lesson(course_slug, slug, user):
     """A published lesson of a published course, with the learner's completion time."""
     lessons = Lesson.objects.published().filter(course__published=True).select_related("course")
     if user.is_authenticated:
-        lessons = lessons.annotate(completed_at=progress_of(user, "completed_at"))
+        lessons = lessons.annotate(
+            completed_at=progress_of(user, "completed_at"),
+            last_viewed_at=progress_of(user, "last_viewed_at"),
+        )
     return get_object_or_404(lessons, course__slug=course_slug, slug=slug)
 
 

@@ -1,5 +1,7 @@
 """Writes for learner progress. Keyword-only, atomic, safe to repeat."""
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,10 +11,17 @@ from quizzes import selectors as quiz_selectors
 from . import selectors
 from .models import Certificate, Cohort, LessonProgress
 
+# A lesson view refreshes "last viewed" at most this often: reading a lesson
+# should not cost a database write on every page load.
+VIEW_REFRESH = timedelta(minutes=5)
 
-def record_lesson_view(*, user, lesson, now=None):
-    """Note that a learner opened a lesson: one upsert statement."""
+
+def record_lesson_view(*, user, lesson, last_viewed_at=None, now=None):
+    """Note that a learner opened a lesson: one upsert statement, skipped when the
+    learner's last recorded view (`last_viewed_at`, if the caller knows it) is recent."""
     now = now or timezone.now()
+    if last_viewed_at is not None and now - last_viewed_at < VIEW_REFRESH:
+        return
     LessonProgress.objects.bulk_create(
         [LessonProgress(user=user, lesson=lesson, first_viewed_at=now, last_viewed_at=now)],
         update_conflicts=True,

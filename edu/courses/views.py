@@ -70,7 +70,9 @@ def lesson_detail(request, course_slug, slug):
     previous, following = path.neighbours(steps, "lesson", lesson.pk)
     lessons = [step.pk for step in steps if step.kind == "lesson"]
     if request.user.is_authenticated:
-        services.record_lesson_view(user=request.user, lesson=lesson)
+        services.record_lesson_view(
+            user=request.user, lesson=lesson, last_viewed_at=lesson.last_viewed_at
+        )
     return render(
         request,
         "courses/lesson_detail.html",

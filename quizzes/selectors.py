@@ -130,9 +130,6 @@ def review_policy(attempt):
     return ReviewPolicy(correctness=key or shown(quiz.review_correctness), key=key)
 
 
-def standing_needed(quiz):
-    return ReviewWhen.WHEN_CLOSED in (quiz.review_key, quiz.review_correctness)
-
 
 def responses_of(attempt):
     return list(attempt.responses.select_related("lesson__course").order_by("position"))

@@ -10,24 +10,12 @@ from django.core import mail
 from django.urls import reverse
 
 from edu.courses.models import Certificate, Cohort, LessonProgress
-from edu.courses.services import complete_lesson, issue_certificate
+from edu.courses.services import issue_certificate
 from edu.teaching.models import AuditEntry, Invitation
-from quizzes import services
-from quizzes.models import Attempt, Quiz, Response
+from quizzes.models import Attempt, Response
 
 from .factories import CohortFactory, UserFactory, make_instructor
-
-
-def pass_every_quiz(user, course):
-    for quiz in Quiz.objects.filter(course=course):
-        attempt, _ = services.start_attempt(user=user, quiz=quiz)
-        keys = {
-            r.pk: [c["token"] for c in r.snapshot["choices"] if c["correct"]]
-            for r in attempt.responses.all()
-        }
-        services.save_and_submit(attempt=attempt, answers=keys)
-    for lesson in course.lessons.all():
-        complete_lesson(user=user, lesson=lesson)
+from .test_instructors import complete_course
 
 
 @pytest.fixture
@@ -42,7 +30,7 @@ def world(klonopin):
     two.instructors.add(y)
     two.learners.add(b)
     for learner in (a, b):
-        pass_every_quiz(learner, klonopin)
+        complete_course(learner, klonopin)
         issue_certificate(user=learner, course=klonopin)
     root = UserFactory(username="root", is_staff=True, is_superuser=True)
     staff = UserFactory(username="sam", is_staff=True)  # staff, no teaching permission

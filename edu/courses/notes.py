@@ -37,7 +37,7 @@ class Notes:
     references: dict = field(default_factory=dict)  # key -> first line it is cited on
 
 
-def cited(text, first_line=1):
+def cited_lines(text, first_line=1):
     """{reference key: line of its first mention} in `text`."""
     found = {}
     for number, line in enumerate(text.split("\n"), start=first_line):
@@ -79,7 +79,7 @@ def parse_notes(text) -> Notes:
         return items
 
     objectives, key_points = bullets("Learning objectives"), bullets("Key points")
-    references = cited(text)
+    references = cited_lines(text)
     clinical = "\n".join(sections["Clinical notes"]["lines"])
     if not REF_RE.search(clinical) and not any(REF_RE.search(p) for p in key_points):
         raise NotesError(sections["Clinical notes"]["line"], "no referenced note ([ref:KEY])")

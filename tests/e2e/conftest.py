@@ -95,3 +95,11 @@ def tab_to(page, selector, limit=120):
         if page.evaluate("s => document.activeElement.matches(s)", selector):
             return
     raise AssertionError(f"Tab never reached {selector}")
+
+
+def log_in(page, username, then="", password="correct-horse-battery"):
+    """Through the site's own login page (so lockouts and redirects apply)."""
+    page.goto(f"/accounts/login/?next={then}" if then else "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("main").get_by_role("button", name="Log in").click()

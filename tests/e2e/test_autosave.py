@@ -14,11 +14,8 @@ pytestmark = pytest.mark.e2e
 QUIZ = "/courses/klonopin/quizzes/withdrawal-safety/"
 
 
-def log_in(page, username):
-    page.goto(f"/accounts/login/?next={QUIZ}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "correct-horse-battery")
-    page.click("main form button[type=submit]")
+def log_in_to_quiz(page, username):
+    log_in(page, username, then=QUIZ)
     expect(page.get_by_role("heading", level=1)).to_have_text("Withdrawal and tapering")
 
 
@@ -34,7 +31,7 @@ def first_option(page, response):
 
 def test_answers_are_saved_as_the_learner_goes_and_after_going_offline(page, axe, klonopin):
     UserFactory(username="ana")
-    log_in(page, "ana")
+    log_in_to_quiz(page, "ana")
     attempt = start(page)
     responses = list(attempt.responses.order_by("position"))
     status = page.locator("#save-status")
@@ -81,7 +78,7 @@ def test_summary_before_submitting_works_without_javascript(browser, live_server
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        log_in(page, "nojs")
+        log_in_to_quiz(page, "nojs")
         attempt = start(page)
         responses = list(attempt.responses.order_by("position"))
         first_option(page, responses[0]).check()

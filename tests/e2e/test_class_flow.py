@@ -15,14 +15,9 @@ from edu.courses.models import Cohort
 from edu.teaching.models import AuditEntry
 
 from ..factories import make_instructor
+from .conftest import log_in
 
 pytestmark = pytest.mark.e2e
-
-
-def log_in(page, username, password="correct-horse-battery"):
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
 
 
 def log_out(page):
@@ -35,7 +30,6 @@ def no_wider_than_window(page):
 
 def test_instructor_runs_a_class_from_invitation_to_audit(page, axe, klonopin, live_server):
     make_instructor("xavier", full_name="Xavier Teach")
-    page.goto("/accounts/login/")
     log_in(page, "xavier")
     expect(page.get_by_role("heading", level=1)).to_have_text("Teaching")  # lands here
     axe.check(page)
@@ -87,7 +81,6 @@ def test_instructor_runs_a_class_from_invitation_to_audit(page, axe, klonopin, l
     log_out(page)
 
     # 4. The instructor opens that attempt from the gradebook and exports the CSV.
-    page.goto("/accounts/login/")
     log_in(page, "xavier")
     page.get_by_role("link", name="Evening nursing").click()
     page.get_by_role("link", name="Lena Learner").click()
@@ -130,7 +123,6 @@ def test_teaching_pages_fit_the_window(page, klonopin):
         cohort.learners.add(learner)
         pass_quiz(learner, quiz)
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto("/accounts/login/")
     log_in(page, "wide")
     gradebook = cohort.get_absolute_url()
     analysis = f"/teach/cohorts/{cohort.pk}/quizzes/{quiz.pk}/analysis/"
@@ -156,7 +148,6 @@ def test_question_editor_fits_and_is_labelled(page, axe, klonopin):
     make_instructor("author", full_name="An Author")
     question = Question.objects.get(external_id="wd-02")
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto("/accounts/login/")
     log_in(page, "author")
     page.goto(f"/admin/quizzes/question/{question.pk}/change/")
     expect(page.get_by_text("Item-writing check (lint_bank)")).to_be_visible()

@@ -10,15 +10,9 @@ from quizzes.models import Quiz
 
 from ..factories import CohortFactory, UserFactory, make_instructor
 from ..test_instructors import complete_course, pass_quiz
+from .conftest import log_in
 
 pytestmark = pytest.mark.e2e
-
-
-def log_in(page, username):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
 
 
 def test_instructor_reads_gradebook_and_item_analysis(page, axe, klonopin):

@@ -12,15 +12,9 @@ from quizzes.models import Attempt, Quiz
 from quizzes.services import start_attempt
 
 from ..factories import CohortFactory, UserFactory
+from .conftest import log_in
 
 pytestmark = pytest.mark.e2e
-
-
-def log_in(page, username, then):
-    page.goto(f"/accounts/login/?next={then}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("main").get_by_role("button", name="Log in").click()
 
 
 def answer_with_the_key(page):
@@ -93,9 +87,9 @@ def test_every_learner_page_fits_a_phone(page, axe, klonopin):
 
     from edu.courses.services import issue_certificate
 
-    from ..test_teaching import pass_every_quiz
+    from ..test_instructors import complete_course
 
-    pass_every_quiz(learner, klonopin)
+    complete_course(learner, klonopin)
     certificate = issue_certificate(user=learner, course=klonopin)
     second, _ = start_attempt(user=learner, quiz=Quiz.objects.get(slug="indications"))
     pages = [

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from quizzes.models import Attempt, Response
 
 from ..factories import UserFactory
+from .conftest import log_in
 
 pytestmark = pytest.mark.e2e
 

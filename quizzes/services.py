@@ -16,6 +16,7 @@ from django.db.models import F, IntegerField, Value
 from django.utils import timezone
 
 from . import scoring
+from .signals import attempt_submitted
 from .models import Attempt, Question, Response
 
 
@@ -295,7 +296,9 @@ def submit_attempt(*, attempt, now=None):
     Attempt.objects.filter(pk=attempt.pk).update(
         score=percent, passed=scoring.passed(percent, quiz.pass_mark)
     )
-    return Attempt.objects.select_related("quiz").get(pk=attempt.pk), True
+    graded = Attempt.objects.select_related("quiz").get(pk=attempt.pk)
+    attempt_submitted.send(sender=Attempt, attempt=graded)
+    return graded, True
 
 
 @transaction.atomic

@@ -50,6 +50,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(("edu.api", "api"))),
     path("accounts/", include("edu.accounts.urls")),
+    path("lti/", include("edu.lti.urls")),
     path("", include("quizzes.urls")),
     path("", include("edu.teaching.urls")),
     path("", include("edu.courses.urls")),

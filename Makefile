@@ -72,11 +72,20 @@ $(VENV)/.bench: requirements-bench.txt requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	touch $@
 
-# Load and scale benchmarks on PostgreSQL (BENCH_DATABASE_URL) behind gunicorn.
+# Load and scale benchmarks on PostgreSQL (BENCH_DATABASE_URL) and Redis
+# (BENCH_REDIS_URL, db 3) behind gunicorn, with wrk and locust. Installs wrk
+# from Debian when missing and root; starts PostgreSQL and Redis when down.
 # Not a test: it prints a table and writes bench/results/latest.json.
+WRK ?= /usr/bin/wrk
 bench: $(VENV)/.bench fonts
+	@if [ ! -x "$(WRK)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+		else echo "wrk is missing: install the Debian package wrk (as root)"; exit 1; fi; \
+	fi
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --save '' --appendonly no
+	WRK=$(WRK) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Code style, and the item-writing rules over every course's question bank.
 lint: $(VENV)/.dev

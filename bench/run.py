@@ -1,42 +1,64 @@
 #!/usr/bin/env python
-"""`make bench`: load and scale benchmarks on PostgreSQL behind gunicorn.
+"""`make bench`: load and scale benchmarks on PostgreSQL and Redis behind gunicorn.
 
+One run, in this order:
 1. A PostgreSQL database (BENCH_DATABASE_URL, default .../bench) is migrated,
-   the klonopin course loaded and seed_demo run (skipped when already seeded).
-2. gunicorn serves the site on 127.0.0.1; locust, in a second process, runs
-   each scenario bounded in time and in requests per user.
-3. The report (bench/results/latest.json and a table) gives requests/s,
-   p50/p95/p99 and errors per scenario, throughput as a ratio of /healthz in
-   the same run, SQL queries per request, the CSV export's rate and peak
-   memory, the item-analysis time, and the wave's answer check.
+   the klonopin course loaded and seed_demo run (skipped when already seeded);
+   Redis (BENCH_REDIS_URL, default db 3) is the cache and is flushed first.
+2. In-process (bench/inprocess.py): SQL queries and CPU ms per request of every
+   page and write, through Django's whole handler, without network or load.
+3. gunicorn (sync workers; 3, 4 and 5 are tried for a few seconds on a mix of
+   pages and the fastest kept, unless --workers is given) serves the site on
+   127.0.0.1. Sessions and API tokens are made in-process beforehand (as
+   force_login does), so no figure pays for password hashing but the wave's.
+4. wrk (2 threads, 20 connections, BENCH_SECONDS each, bench/requests.lua
+   rotating learners and pages): /healthz, then the logged-in pages and the
+   HTML submit, each also as a ratio of /healthz in the same run.
+5. locust: the REST write loop (start, answer one at a time, submit, again;
+   no think time) at 10 and 50 learners; then the 300-learner wave.
+6. The gradebook CSV over HTTP and in one process, and the item analysis.
+The report: bench/results/latest.json and a printed table.
 """
 
 import argparse
+import concurrent.futures
 import csv
 import json
+import math
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
+LUA = ROOT / "bench" / "requests.lua"
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 URL = f"http://127.0.0.1:{PORT}"
 PASSWORD = "demo-password"
-SCENARIO_SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
+SCENARIO_SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+PICK_SECONDS = int(os.environ.get("BENCH_PICK_SECONDS", "5"))
+REST_SECONDS = int(os.environ.get("BENCH_REST_SECONDS", str(max(20, SCENARIO_SECONDS))))
+WRK = os.environ.get("WRK", shutil.which("wrk") or "/usr/bin/wrk")
+WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
+WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "20"))
+WORKER_CHOICES = (3, 4, 5)
+REST_LEARNERS = (10, 50)
+READ_LEARNERS = 20  # sessions the page rows rotate over
 
 
-def django_env(database_url):
+def django_env(database_url, redis_url):
     return {
         **os.environ,
         "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
         "DJANGO_SETTINGS_MODULE": "edu.settings",
         "DJANGO_SECRET_KEY": "bench-only-secret-key-" + "b" * 40,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
@@ -73,6 +95,17 @@ def ensure_database(database_url, fresh):
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def flush_redis(redis_url):
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.flushdb()
+        return client.info("server")["redis_version"]
+    except redis.RedisError as exc:
+        raise SystemExit(f"Redis at {redis_url} does not answer ({exc})") from exc
+
+
 def setup_django(env):
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
@@ -81,7 +114,11 @@ def setup_django(env):
     django.setup()
 
 
-def fixtures():
+def learner(number):
+    return f"learner{number:06d}"
+
+
+def fixtures(learners):
     """What the scenarios need from the seeded database."""
     from edu.courses.models import Cohort, Course
     from quizzes.models import Quiz
@@ -93,75 +130,218 @@ def fixtures():
         for c in Cohort.objects.exclude(name="Whole program").order_by("pk")[:20]
     ]
     program = Cohort.objects.get(name="Whole program")
-    quiz = Quiz.objects.get(course=course, slug="final-assessment")
-    return {"lessons": lessons, "cohorts": cohorts, "program": program.pk, "quiz": quiz.pk}
-
-
-def queries_per_request(fx):
-    """SQL queries for one request of each scenario, counted in-process."""
-    from django.contrib.auth import get_user_model
-    from django.db import connection, transaction
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    User = get_user_model()
-    learner = User.objects.get(username="learner000000")
-    director = User.objects.get(username="director")
-    cohort_id, instructor = fx["cohorts"][0]
-    teacher = User.objects.get(username=instructor)
-    client = Client()
-
-    def count(user, method, url, **kwargs):
-        client.force_login(user)
-        with CaptureQueriesContext(connection) as queries:
-            response = getattr(client, method)(url, **kwargs)
-        assert response.status_code < 400, (url, response.status_code)
-        return len(queries), response
-
-    counts = {
-        "healthz": count(learner, "get", "/healthz")[0],
-        "lesson": count(learner, "get", fx["lessons"][2])[0],
-        "dashboard": count(learner, "get", "/dashboard/")[0],
-        "gradebook": count(teacher, "get", f"/teach/cohorts/{cohort_id}/")[0],
-        "item analysis": count(
-            director, "get", f"/teach/cohorts/{fx['program']}/quizzes/{fx['quiz']}/analysis/"
-        )[0],
+    final = Quiz.objects.get(course=course, slug="final-assessment")
+    topics = list(Quiz.objects.filter(course=course).exclude(pk=final.pk).order_by("pk"))
+    # Not inprocess.py's quiz: its writes (by the last 51 learners, the wave's
+    # too) must not count as the wave's extra attempts.
+    wave_quiz = Quiz.objects.get(course=course, slug="dependence-and-misuse")
+    return {
+        "lessons": lessons,
+        "outline": course.get_absolute_url(),
+        "cohorts": cohorts,
+        "program": program.pk,
+        "quiz": final.pk,
+        "topics": [[q.pk, q.get_absolute_url()] for q in topics],
+        "wave_quiz": wave_quiz.pk,
+        "learners": learners,
     }
-    with transaction.atomic():
-        n, response = count(learner, "post", f"/api/v1/quizzes/{fx['quiz']}/attempts/")
-        counts["wave: start"] = n
-        attempt = response.json()
-        question = attempt["questions"][0]
-        body = {"answers": [{"question": question["id"],
-                             "options": [question["options"][0]["token"]]}]}
-        counts["wave: answer"] = count(
-            learner, "post", f"/api/v1/attempts/{attempt['id']}/answers/",
-            data=json.dumps(body), content_type="application/json",
-        )[0]
-        counts["wave: submit"] = count(
-            learner, "post", f"/api/v1/attempts/{attempt['id']}/submit/"
-        )[0]
-        transaction.set_rollback(True)
-    return counts
+
+
+def inprocess_figures(fx):
+    """bench/inprocess.py's queries and CPU ms per request, and the gradebook's."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import inprocess
+    from django.contrib.auth import get_user_model
+
+    try:
+        figures = inprocess.measure()
+    except Exception as exc:  # the engine may be mid-change: report it, go on
+        print(f"warning: in-process measurement failed: {exc!r}", file=sys.stderr)
+        figures = {"error": repr(exc)[:500]}
+    cohort_id, instructor = fx["cohorts"][0]
+    client = inprocess._client(get_user_model().objects.get(username=instructor))
+    url = f"/teach/cohorts/{cohort_id}/"
+    median, p90 = inprocess._timed(lambda: client.get(url), 20)
+    figures["gradebook"] = {"queries": inprocess._queries(lambda: client.get(url)),
+                            "cpu_ms": median, "cpu_p90_ms": p90}
+    return figures
+
+
+def sessions(usernames):
+    """Logged-in sessions made in-process (as the test client's force_login),
+    each with a CSRF secret of its own: {username: (Cookie header, csrf token)}."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    from django.test import Client
+    from django.utils.crypto import get_random_string
+
+    users = get_user_model().objects.in_bulk(usernames, field_name="username")
+    made = {}
+    for name in usernames:
+        client = Client()
+        client.force_login(users[name])
+        csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        made[name] = (f"{settings.SESSION_COOKIE_NAME}={session}; "
+                      f"{settings.CSRF_COOKIE_NAME}={csrf}", csrf)
+    return made
+
+
+def api_tokens(usernames):
+    from django.contrib.auth import get_user_model
+    from knox.models import AuthToken
+
+    users = get_user_model().objects.in_bulk(usernames, field_name="username")
+    return [AuthToken.objects.create(users[name])[1] for name in usernames]
 
 
 def start_gunicorn(env, workers):
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "edu.wsgi", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", str(workers), "--log-level", "warning"],
+         "--workers", str(workers), "--preload", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
     import requests
 
-    for _ in range(100):
+    for _ in range(150):
         try:
             if requests.get(f"{URL}/healthz", timeout=1).status_code == 200:
                 return process
         except requests.RequestException:
             pass  # still booting
+        if process.poll() is not None:
+            break
         time.sleep(0.2)
     process.terminate()
     raise SystemExit("gunicorn did not start")
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wrk(name, lines, mode="rotate", seconds=SCENARIO_SECONDS):
+    """One wrk run over the prepared request lines (see bench/requests.lua)."""
+    path = RESULTS / f"wrk-{name.replace(' ', '-').replace('/', '')}.txt"
+    path.write_text("".join("\t".join(line) + "\n" for line in lines))
+    command = [WRK, "-t", str(WRK_THREADS), "-c", str(WRK_CONNECTIONS), "-d", f"{seconds}s",
+               "--timeout", "10s", "-s", str(LUA), URL, "--", str(path), mode, str(WRK_THREADS)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    found = [line for line in done.stdout.splitlines() if line.startswith("WRK_JSON ")]
+    if not found:
+        raise SystemExit(f"wrk failed for {name}: {done.stdout}\n{done.stderr}")
+    raw = json.loads(found[-1].removeprefix("WRK_JSON "))
+    row = {
+        "requests": raw["requests"],
+        "errors": sum(raw[k] for k in ("connect_errors", "read_errors", "write_errors",
+                                        "status_errors", "timeouts")),
+        "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 1),
+        "p95_ms": round(raw["p95_us"] / 1000, 1),
+        "p99_ms": round(raw["p99_us"] / 1000, 1),
+    }
+    if mode == "once":
+        row["prepared"] = len(lines)
+        row["repeated"] = raw["repeats"]
+    return row
+
+
+def preflight(lines, expect):
+    """Send the first line once (outside the measurement): a logged-out page or a
+    refused form would otherwise be measured as a fast redirect."""
+    import requests
+
+    method, path, cookie, body = lines[0]
+    headers = {"Cookie": cookie} if cookie else {}
+    if body:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    response = requests.request(method, URL + path, headers=headers, data=body or None,
+                                allow_redirects=False, timeout=60)
+    if response.status_code != expect:
+        where = response.headers.get("Location", "")
+        print(f"warning: {method} {path} answered {response.status_code} {where} "
+              f"(expected {expect})", file=sys.stderr)
+    return response.status_code
+
+
+def check_sessions(*cookie_sets):
+    """The sessions made in-process must be logged in on gunicorn too (the
+    lesson and outline pages are public: logged out, they would be measured
+    as something else)."""
+    import requests
+
+    for cookies in cookie_sets:
+        cookie, _ = next(iter(cookies.values()))
+        response = requests.get(f"{URL}/dashboard/", headers={"Cookie": cookie},
+                                allow_redirects=False, timeout=60)
+        if response.status_code != 200:
+            raise SystemExit(f"a session made in-process is not logged in on gunicorn "
+                             f"(GET /dashboard/: {response.status_code}); were the "
+                             f"settings changed during the run? Run again.")
+
+
+def read_lines(fx, cookies, instructor_cookies):
+    reads = list(cookies.values())
+    return {
+        "healthz": [("GET", "/healthz", "", "")],
+        "lesson": [("GET", url, c, "") for c, _ in reads for url in fx["lessons"]],
+        "outline": [("GET", fx["outline"], c, "") for c, _ in reads],
+        "dashboard": [("GET", "/dashboard/", c, "") for c, _ in reads],
+        "quiz page": [("GET", url, c, "") for c, _ in reads for _, url in fx["topics"]],
+        "gradebook": [("GET", f"/teach/cohorts/{cohort}/?page={page}",
+                       instructor_cookies[who][0], "")
+                      for cohort, who in fx["cohorts"] for page in (1, 2, 3)],
+    }
+
+
+def pick_workers(env, mix):
+    """A few seconds each of a mix of logged-in pages with 3, 4 and 5 workers."""
+    trials = {}
+    for workers in WORKER_CHOICES:
+        server = start_gunicorn(env, workers)
+        try:
+            wrk("warm-up", mix, seconds=4)  # each worker's first requests fill its caches
+            trials[workers] = wrk(f"workers-{workers}", mix, seconds=PICK_SECONDS)["rps"]
+        finally:
+            stop(server)
+        print(f"  {workers} workers: {trials[workers]} req/s (page mix)")
+    return max(trials, key=trials.get), trials
+
+
+def open_attempts(fx, cookies, count):
+    """`count` open attempts of the topic quizzes over the API (several learners,
+    one attempt per learner and quiz), as HTML form bodies that answer every
+    question and submit: [(attempt id, Cookie header, body)]."""
+    import requests
+
+    pairs = [(who, quiz) for who in cookies for quiz, _ in fx["topics"]][:count]
+
+    def start(pair):
+        who, quiz = pair
+        cookie, csrf = cookies[who]
+        response = requests.post(f"{URL}/api/v1/quizzes/{quiz}/attempts/",
+                                 headers={"Cookie": cookie, "X-CSRFToken": csrf}, timeout=60)
+        if response.status_code not in (200, 201):
+            return None
+        attempt = response.json()
+        form = [("csrfmiddlewaretoken", csrf), ("action", "submit")]
+        for question in attempt["questions"]:
+            form.append(("shown", str(question["id"])))
+            form.append((f"r{question['id']}", question["options"][0]["token"]))
+        return attempt["id"], cookie, urlencode(form)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        made = [a for a in pool.map(start, pairs) if a is not None]
+    if len(made) < len(pairs):
+        print(f"warning: {len(pairs) - len(made)} of {len(pairs)} attempts did not start",
+              file=sys.stderr)
+    return made
 
 
 def run_locust(name, user_class, users, spawn_rate, seconds, extra_env):
@@ -171,8 +351,9 @@ def run_locust(name, user_class, users, spawn_rate, seconds, extra_env):
         "-H", URL, "-u", str(users), "-r", str(spawn_rate), "-t", f"{seconds}s",
         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", user_class,
     ]
-    subprocess.run(command, cwd=ROOT, env={**os.environ, **extra_env}, check=False,
-                   stdout=subprocess.DEVNULL)
+    with open(f"{prefix}.log", "w", encoding="utf-8") as log:
+        subprocess.run(command, cwd=ROOT, env={**os.environ, **extra_env}, check=False,
+                       stdout=log, stderr=subprocess.STDOUT)
     with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
         return {row["Name"]: row for row in csv.DictReader(handle)}
 
@@ -188,13 +369,14 @@ def figures(row):
     }
 
 
-def check_wave(log_path, started):
+def check_wave(log_path, started, quiz_id):
     """Every answer the wave sent is in the database once, as sent; no extra attempts."""
     from django.db.models import Count
 
     from quizzes.models import Attempt, Response
 
-    sent = [json.loads(line) for line in Path(log_path).read_text().splitlines()]
+    path = Path(log_path)
+    sent = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     attempts = {entry["attempt"]: entry["answers"] for entry in sent}
     stored = {}
     for r in Response.objects.filter(attempt_id__in=attempts):
@@ -203,7 +385,7 @@ def check_wave(log_path, started):
     lost = sum(
         1
         for attempt_id, answers in attempts.items()
-        for response_id, choices in answers
+        for response_id, choices in answers  # the API's question ids are response ids
         if stored.get((attempt_id, response_id)) != sorted(choices)
     )
     doubled_rows = (
@@ -215,7 +397,8 @@ def check_wave(log_path, started):
     )
     extra_attempts = (
         Attempt.objects.filter(
-            user__username__in=[e["user"] for e in sent], started_at__gte=started
+            user__username__in=[e["user"] for e in sent], started_at__gte=started,
+            quiz_id=quiz_id,
         )
         .exclude(pk__in=attempts)
         .count()
@@ -306,46 +489,103 @@ def item_analysis_over_http(program_id, quiz_id):
             "median_s": round(statistics.median(timings), 3)}
 
 
-def machine(database_url):
+def machine(redis_version):
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        version = cursor.fetchone()[0].split(" on ")[0]
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0].split(" ")[0]
     memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
     return {"cores": os.cpu_count(), "memory_gb": round(memory_kb / 1024 / 1024, 1),
-            "database": version, "python": platform.python_version(),
-            "platform": platform.platform()}
+            "postgresql": version, "redis": redis_version,
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+PAGE_ROWS = [  # (report key, label, in-process key)
+    ("healthz", "/healthz", "healthz"),
+    ("lesson", "lesson page", "lesson"),
+    ("outline", "course outline", "outline"),
+    ("dashboard", "dashboard", "dashboard"),
+    ("quiz page", "quiz page (topic)", "quiz page"),
+    ("attempt page", "attempt page (GET)", "attempt page"),
+    ("HTML submit", "HTML submit (all answers)", "form submit"),
+    ("gradebook", "gradebook page (instructor)", "gradebook"),
+]
+STEPS = ("start", "answer", "submit")
+
+
+def _cells(row, cpu):
+    return (f"{row['rps']:>8}{row['p50_ms']:>9.0f}{row['p95_ms']:>9.0f}{row['p99_ms']:>9.0f}"
+            f"{row['errors']:>8}", f"{cpu.get('queries', ''):>9}{cpu.get('cpu_ms', ''):>9}")
 
 
 def table(report):
+    m, load, cpu = report["machine"], report["load"], report["inprocess"]
+    header = (f"{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
     lines = [
-        f"Benchmark {report['date']} · {report['machine']['cores']} cores · "
-        f"{report['machine']['database']} · {report['seed']['learners']} learners",
+        f"Benchmark {report['date']}",
+        f"machine: {m['cores']} cores, {m['memory_gb']} GB, PostgreSQL {m['postgresql']}, "
+        f"Redis {m['redis']}, Python {m['python']}",
+        f"load: {load['learners']:,} learners seeded ({load['responses']:,} responses); "
+        f"gunicorn {load['gunicorn_workers']} sync workers "
+        f"(page mix req/s by workers: {load['worker_trials'] or 'not tried'}); "
+        f"wrk {load['wrk_threads']} threads, {load['wrk_connections']} connections, "
+        f"{load['seconds']} s a row; locust on the same machine",
         "",
-        f"{'scenario':<16}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        f"{'errors':>8}{'x healthz':>11}{'queries':>9}",
+        f"{'wrk, logged in':<28}{header}{'x healthz':>11}{'queries':>9}{'CPU ms':>9}",
     ]
-    for name, row in report["scenarios"].items():
-        lines.append(
-            f"{name:<16}{row['rps']:>8}{row['p50_ms']:>9.0f}{row['p95_ms']:>9.0f}"
-            f"{row['p99_ms']:>9.0f}{row['errors']:>8}{row.get('ratio_to_healthz', ''):>11}"
-            f"{report['queries_per_request'].get(name, ''):>9}"
-        )
-    wave, csv_http, csv_mem = report["wave_check"], report["csv_http"], report["csv_memory"]
+    for key, label, cpu_key in PAGE_ROWS:
+        row = report["pages"].get(key)
+        if row is None:
+            continue
+        left, right = _cells(row, cpu.get(cpu_key, {}))
+        lines.append(f"{label:<28}{left}{row.get('ratio_to_healthz', ''):>11}{right}")
+    submit = report["pages"].get("HTML submit")
+    if submit and submit.get("repeated"):
+        lines.append(f"  (HTML submit ran out of its {submit['prepared']} open attempts: "
+                     f"{submit['repeated']} requests re-submitted a closed one)")
+    lines += ["", f"{'REST loop, no think time':<28}{header}{'':>11}{'queries':>9}{'CPU ms':>9}"]
+    for users, block in report["rest"].items():
+        for step in STEPS:
+            row = block.get(step)
+            if row:
+                left, right = _cells(row, cpu.get(f"REST {step}", {}))
+                lines.append(f"{f'{users} learners: {step}':<28}{left}{'':>11}{right}")
+        lines.append(f"{f'{users} learners: all':<28}{block['total']['rps']:>8}"
+                     f"{'':>35}{block['total']['errors']:>8}   ({block['attempts_per_s']} "
+                     f"attempts/s)")
+    wave = report["wave"]
+    title = f"wave, {wave['learners']} learners"
+    lines += ["", f"{title:<28}{header}{'':>11}{'queries':>9}{'CPU ms':>9}"]
+    for step in ("login", *STEPS):
+        row = wave["steps"].get(step)
+        if row:
+            left, right = _cells(row, cpu.get(f"REST {step}", {}))
+            lines.append(f"{f'wave: {step}':<28}{left}{'':>11}{right}")
+    check = wave["check"]
+    csv_http, csv_mem, items = report["csv_http"], report["csv_memory"], report["item_analysis"]
     lines += [
+        f"wave check: {check['learners_finished']} learners finished, {check['answers_sent']} "
+        f"answers sent, {check['answers_lost']} lost, {check['answers_doubled']} doubled, "
+        f"{check['attempts_submitted']} attempts submitted",
         "",
-        f"wave: {wave['learners_finished']} learners, {wave['answers_sent']} answers sent, "
-        f"{wave['answers_lost']} lost, {wave['answers_doubled']} doubled, "
-        f"{wave['attempts_submitted']} attempts submitted",
         f"CSV over HTTP: {csv_http['rows']} rows in {csv_http['seconds']} s = "
         f"{csv_http['rows_per_s']} rows/s; worker peak RSS {csv_http['worker_peak_rss_mb']} MB",
         f"CSV in one process: {csv_mem['rows_per_s']} rows/s; process peak "
         f"{csv_mem['process_peak_mb']} MB (+{csv_mem['growth_mb']} MB while exporting)",
-        f"item analysis over {report['item_analysis']['responses_in_quiz']} responses: "
-        f"median {report['item_analysis']['median_s']} s",
+        f"item analysis over {items['responses_in_quiz']} responses: "
+        f"median {items['median_s']} s",
     ]
+    if "error" in cpu:
+        lines.append(f"in-process measurement failed: {cpu['error']}")
     return "\n".join(lines)
+
+
+def rest_block(rows):
+    block = {step: figures(rows[f"REST {step}"]) for step in STEPS if f"REST {step}" in rows}
+    block["total"] = figures(rows["Aggregated"])
+    block["attempts_per_s"] = block.get("submit", {}).get("rps", 0)
+    return block
 
 
 def main():
@@ -355,21 +595,27 @@ def main():
     parser.add_argument("--attempts-per-learner", type=int, default=1)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--wave", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int,
+                        help="gunicorn sync workers (default: the fastest of 3, 4, 5)")
     parser.add_argument("--fresh", action="store_true", help="drop and re-seed the database")
     parser.add_argument("--csv-memory", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     database_url = os.environ.get(
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench"
     )
-    env = django_env(database_url)
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+    env = django_env(database_url, redis_url)
 
     if args.csv_memory:
         setup_django(env)
         print(json.dumps(csv_memory(args.csv_memory)))
         return
 
+    if not os.access(WRK, os.X_OK):
+        raise SystemExit(f"wrk not found at {WRK} (Debian package wrk; `make bench` installs it)")
     RESULTS.mkdir(parents=True, exist_ok=True)
+    began_run = time.perf_counter()
+    redis_version = flush_redis(redis_url)
     ensure_database(database_url, args.fresh)
     manage(env, "migrate", "--no-input", "-v0")
     manage(env, "load_course", "content/klonopin")
@@ -385,68 +631,123 @@ def main():
                "--cohorts", str(args.cohorts),
                "--attempts-per-learner", str(args.attempts_per_learner), "--seed", str(args.seed))
         seed_seconds = round(time.perf_counter() - began, 1)
+    learners = max(seeded, args.learners)
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # fresh planner statistics, as after any bulk load
     from quizzes.models import Response
 
-    fx = fixtures()
+    fx = fixtures(learners)
+    print("In-process: queries and CPU per request ...", flush=True)
+    cpu = inprocess_figures(fx)
+
+    # Who does what: page readers, learners with open attempts for the HTML
+    # submit, REST learners (the wave takes the last learners, the in-process
+    # writes the last 51 and learner000001).
+    cores = os.cpu_count() or 1
+    submit_ms = cpu.get("form submit", {}).get("cpu_ms") or 50
+    needed = min(4000, max(200, math.ceil(2 * cores * 1000 / submit_ms * SCENARIO_SECONDS)))
+    preparers = math.ceil((needed + 1) / len(fx["topics"]))
+    readers = [learner(10 + n) for n in range(READ_LEARNERS)]
+    takers = [learner(100 + n) for n in range(preparers)]
+    rest_learners = [learner(100 + preparers + 50 + n) for n in range(max(REST_LEARNERS))]
+    cookies = sessions(readers)
+    taker_cookies = sessions(takers)
+    instructor_cookies = sessions(sorted({who for _, who in fx["cohorts"]}))
+    tokens = api_tokens(rest_learners)
     report = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": machine(database_url),
-        "seed": {"learners": max(seeded, args.learners), "seconds": seed_seconds,
-                 "responses": Response.objects.count()},
-        "gunicorn_workers": args.workers,
-        "queries_per_request": queries_per_request(fx),
+        "machine": machine(redis_version),
+        "load": {"learners": learners, "seed_seconds": seed_seconds,
+                 "responses": Response.objects.count(), "wrk_threads": WRK_THREADS,
+                 "wrk_connections": WRK_CONNECTIONS, "seconds": SCENARIO_SECONDS,
+                 "read_learners": READ_LEARNERS, "rest_learners": list(REST_LEARNERS),
+                 "rest_seconds": REST_SECONDS,
+                 "wave": args.wave},
+        "inprocess": cpu,
     }
     from django.db import connections
 
     connections.close_all()
-    gunicorn = start_gunicorn(env, args.workers)
+    pages = read_lines(fx, cookies, instructor_cookies)
+    mix = pages["lesson"] + pages["outline"] + pages["dashboard"] + pages["quiz page"]
+    trials = {}
+    workers = args.workers
+    if workers is None:
+        print("Picking gunicorn workers ...", flush=True)
+        workers, trials = pick_workers(env, mix)
+    report["load"]["gunicorn_workers"] = workers
+    report["load"]["worker_trials"] = trials
+    gunicorn = start_gunicorn(env, workers)
     try:
+        check_sessions(cookies, taker_cookies, instructor_cookies)
+        print(f"wrk with {workers} workers ...", flush=True)
+        wrk("warm-up", mix, seconds=4)
+        results = {}
+        for name, lines in pages.items():
+            preflight(lines, 200)
+            results[name] = wrk(name, lines)
+        attempts = open_attempts(fx, taker_cookies, needed + 1)
+        if len(attempts) > WRK_CONNECTIONS:
+            results["attempt page"] = wrk(
+                "attempt page", [("GET", f"/attempts/{pk}/", c, "") for pk, c, _ in attempts]
+            )
+            submits = [("POST", f"/attempts/{pk}/", c, body) for pk, c, body in attempts]
+            preflight(submits, 302)
+            results["HTML submit"] = wrk("HTML submit", submits[1:], mode="once")
+        else:
+            print("warning: too few open attempts: no attempt page and HTML submit rows",
+                  file=sys.stderr)
+        floor = results["healthz"]["rps"] or 1
+        for row in results.values():
+            row["ratio_to_healthz"] = round(row["rps"] / floor, 3 if row["rps"] < floor / 100
+                                            else 2)
+        report["pages"] = {key: results[key] for key, _, _ in PAGE_ROWS if key in results}
+
         common = {
             "BENCH_PASSWORD": PASSWORD,
-            "BENCH_LEARNERS": str(args.learners),
-            "BENCH_LESSONS": json.dumps(fx["lessons"]),
-            "BENCH_COHORTS": json.dumps(fx["cohorts"]),
-            "BENCH_QUIZ_ID": str(fx["quiz"]),
-            "BENCH_MAX_REQUESTS": "5000",
+            "BENCH_LEARNERS": str(learners),
+            "BENCH_TOPIC_QUIZZES": json.dumps([pk for pk, _ in fx["topics"]]),
+            "BENCH_TOKENS": json.dumps(tokens),
         }
-        scenarios = {}
-        for name, user_class in [("healthz", "HealthUser"), ("lesson", "LessonUser"),
-                                 ("dashboard", "DashboardUser"), ("gradebook", "GradebookUser")]:
-            rows = run_locust(name, user_class, 20, 20, SCENARIO_SECONDS, common)
-            scenarios[name] = figures(rows[name])
+        report["rest"] = {}
+        for users in REST_LEARNERS:
+            print(f"REST loop, {users} learners ...", flush=True)
+            rows = run_locust(f"rest-{users}", "RestLoopUser", users, users, REST_SECONDS,
+                              common)
+            report["rest"][str(users)] = rest_block(rows)
+
+        print(f"Wave of {args.wave} learners ...", flush=True)
         wave_log = RESULTS / "wave.jsonl"
         wave_log.unlink(missing_ok=True)
         from django.utils import timezone
 
         wave_started = timezone.now()
-        rows = run_locust("wave", "WaveUser", args.wave, 3, 400,
-                          {**common, "BENCH_WAVE": str(args.wave),
-                           "BENCH_WAVE_LOG": str(wave_log)})
-        for name in ("wave: login", "wave: start", "wave: answer", "wave: submit"):
-            if name in rows:
-                scenarios[name] = figures(rows[name])
-        floor = scenarios["healthz"]["rps"] or 1
-        for name in ("lesson", "dashboard", "gradebook"):
-            scenarios[name]["ratio_to_healthz"] = round(scenarios[name]["rps"] / floor, 2)
-        report["scenarios"] = scenarios
-        report["wave_check"] = check_wave(wave_log, wave_started)
+        rows = run_locust("wave", "WaveUser", args.wave, 3, args.wave // 3 + 300,
+                          {**common, "BENCH_QUIZ_ID": str(fx["wave_quiz"]),
+                           "BENCH_WAVE": str(args.wave), "BENCH_WAVE_LOG": str(wave_log)})
+        report["wave"] = {
+            "learners": args.wave,
+            "steps": {step: figures(rows[f"wave: {step}"])
+                      for step in ("login", *STEPS) if f"wave: {step}" in rows},
+            "check": check_wave(wave_log, wave_started, fx["wave_quiz"]),
+        }
+        print("CSV and item analysis ...", flush=True)
         report["csv_http"] = csv_over_http(fx["program"], gunicorn.pid)
         report["item_analysis"] = item_analysis_over_http(fx["program"], fx["quiz"])
     finally:
-        gunicorn.terminate()
-        gunicorn.wait(timeout=30)
+        stop(gunicorn)
     memory = subprocess.run(
         [sys.executable, __file__, "--csv-memory", str(fx["program"])],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     )
     report["csv_memory"] = json.loads(memory.stdout.strip().splitlines()[-1])
+    report["run_seconds"] = round(time.perf_counter() - began_run)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
+    print()
     print(table(report))
-    print(f"\nReport: {RESULTS / 'latest.json'}")
+    print(f"\nReport: {RESULTS / 'latest.json'} (the run took {report['run_seconds']} s)")
 
 
 if __name__ == "__main__":

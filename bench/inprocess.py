@@ -1,0 +1,168 @@
+"""Queries and CPU per request, in-process: what one request of each page and
+write costs the app server, without the network or the load generator.
+
+Run by bench/run.py (the "queries" and "CPU ms" columns), or alone against a
+seeded database: `python bench/inprocess.py` with the bench environment.
+Each request goes through Django's full handler and middleware (the test
+client); CPU is the process time of each request, median and p90 over many.
+"""
+
+import json
+import statistics
+import time
+
+SAMPLES = 200
+
+
+def _client(user=None):
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _timed(call, samples):
+    """(median, p90) CPU ms of `call()` over `samples` runs, after a warm-up."""
+    for _ in range(5):
+        call()
+    spent = []
+    for _ in range(samples):
+        began = time.process_time_ns()
+        call()
+        spent.append((time.process_time_ns() - began) / 1e6)
+    spent.sort()
+    return round(statistics.median(spent), 2), round(spent[int(len(spent) * 0.9)], 2)
+
+
+def _queries(call):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code < 400, (response.status_code, response.content[:300])
+    return len(captured)
+
+
+def reads(fx, samples=SAMPLES):
+    """Every read page: {name: {"queries", "cpu_ms", "cpu_p90_ms"}}."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    learner = User.objects.get(username=fx["learner"])
+    client = _client(learner)
+    # An open attempt of a topic quiz for the attempt page.
+    started = client.post(f"/api/v1/quizzes/{fx['topic_quiz']}/attempts/")
+    attempt = started.json()["id"]
+    pages = {
+        "healthz": (_client(), "/healthz"),
+        "lesson": (client, fx["lessons"][2]),
+        "outline": (client, fx["outline"]),
+        "dashboard": (client, "/dashboard/"),
+        "quiz page": (client, fx["topic_quiz_url"]),
+        "attempt page": (client, f"/attempts/{attempt}/"),
+    }
+    result = {}
+    for name, (who, url) in pages.items():
+        queries = _queries(lambda who=who, url=url: who.get(url))
+        median, p90 = _timed(lambda who=who, url=url: who.get(url), samples)
+        result[name] = {"queries": queries, "cpu_ms": median, "cpu_p90_ms": p90}
+    client.post(f"/api/v1/attempts/{attempt}/submit/")
+    return result
+
+
+def writes(fx, samples=SAMPLES // 4):
+    """Start, answer and submit over the API, and the form's submit (10 answers
+    and the grade), each by learners of their own: queries and CPU."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    User = get_user_model()
+    learners = list(
+        User.objects.filter(username__startswith="learner").order_by("-username")[: samples + 1]
+    )
+    cpu = {"REST start": [], "REST answer": [], "REST submit": [], "form submit": []}
+    queries = {}
+
+    def run(name, call, count_queries):
+        began = time.process_time_ns()
+        if count_queries:
+            with CaptureQueriesContext(connection) as captured:
+                response = call()
+            queries[name] = len(captured)
+        else:
+            response = call()
+            cpu[name].append((time.process_time_ns() - began) / 1e6)
+        assert response.status_code < 400, (name, response.status_code, response.content[:300])
+        return response
+
+    client = _client()  # one handler, as in a server process; a login per learner
+    for index, learner in enumerate(learners):
+        first = index == 0  # the first round counts queries; the others are timed
+        client.force_login(learner)
+        url = f"/api/v1/quizzes/{fx['topic_quiz']}/attempts/"
+        attempt = run("REST start", lambda client=client, url=url: client.post(url), first).json()
+        question = attempt["questions"][0]
+        body = json.dumps({"answers": [{"question": question["id"],
+                                        "options": [question["options"][0]["token"]]}]})
+        answer_url = f"/api/v1/attempts/{attempt['id']}/answers/"
+        run("REST answer", lambda client=client, body=body, url=answer_url: client.post(
+            url, data=body, content_type="application/json"), first)
+        submit_url = f"/api/v1/attempts/{attempt['id']}/submit/"
+        run("REST submit", lambda client=client, url=submit_url: client.post(url), first)
+        # The form: a new attempt, every question answered, submitted in one post.
+        attempt = client.post(url).json()
+        form = {"action": "submit"}
+        for q in attempt["questions"]:
+            form[f"r{q['id']}"] = q["options"][0]["token"]
+            form.setdefault("shown", [])
+            form["shown"].append(str(q["id"]))
+        page = f"/attempts/{attempt['id']}/"
+        run("form submit", lambda client=client, page=page, form=form: client.post(page, form),
+            first)
+    return {
+        name: {
+            "queries": queries[name],
+            "cpu_ms": round(statistics.median(spent), 2),
+            "cpu_p90_ms": round(sorted(spent)[int(len(spent) * 0.9)], 2),
+        }
+        for name, spent in cpu.items()
+    }
+
+
+def fixtures():
+    from edu.courses.models import Course
+    from quizzes.models import Quiz
+
+    course = Course.objects.get(slug="klonopin")
+    topic = Quiz.objects.get(course=course, slug="withdrawal-safety")
+    return {
+        "learner": "learner000001",
+        "lessons": [lesson.get_absolute_url() for lesson in course.lessons.published()],
+        "outline": course.get_absolute_url(),
+        "topic_quiz": topic.pk,
+        "topic_quiz_url": topic.get_absolute_url(),
+    }
+
+
+def measure():
+    fx = fixtures()
+    return {**reads(fx), **writes(fx)}
+
+
+if __name__ == "__main__":
+    import os
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edu.settings")
+    import django
+
+    django.setup()
+    for name, row in measure().items():
+        print(f"{name:<14}{row['queries']:>4} queries {row['cpu_ms']:>7} ms "
+              f"(p90 {row['cpu_p90_ms']})")

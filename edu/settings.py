@@ -50,11 +50,15 @@ INSTALLED_APPS = [
     "edu.courses",
     "edu.teaching",
     "quizzes",
+    "lti_tool",
+    "edu.lti",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "edu.middleware.RejectNulMiddleware",
+    # Before SessionMiddleware: an LTI session's cookies work in the LMS iframe.
+    "edu.lti.middleware.LtiCookieMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After CSPMiddleware and XFrameOptionsMiddleware: LMS framing (edu/lti).
+    "edu.lti.middleware.LtiFramingMiddleware",
     "edu.middleware.AdminStylesCSPMiddleware",
     # Last: it locks out a user and address after repeated failed logins.
     "axes.middleware.AxesMiddleware",
@@ -102,7 +108,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with the signed-in user read from the cache.
+    "edu.accounts.backends.CachedModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -174,7 +181,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+        {"BACKEND": "edu.cache.Cache", "LOCATION": REDIS_URL,
          "KEY_PREFIX": env.str("DJANGO_CACHE_PREFIX", default="klonopin")}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -259,6 +266,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# LTI 1.3 (LMS integration, edu/lti) ------------------------------------------
+# Outbound calls to a platform (its keyset, token, line item and roster URLs)
+# give up after this many seconds.
+LTI_HTTP_TIMEOUT = env.float("DJANGO_LTI_HTTP_TIMEOUT", default=10.0)
+# The grade outbox: a worker holds a row this long while sending it, and a
+# failed send waits 30 s, 1 min, 2 min, ... at most this long before the next try.
+LTI_GRADE_LEASE = env.int("DJANGO_LTI_GRADE_LEASE", default=300)
+LTI_GRADE_MAX_BACKOFF = env.int("DJANGO_LTI_GRADE_MAX_BACKOFF", default=6 * 3600)
+# Inside an LMS iframe the site is a third party: over HTTPS, an LTI session's
+# session and CSRF cookies are sent SameSite=None; Secure (LtiCookieMiddleware),
+# everyone else's stay Lax. A browser that blocks third-party cookies anyway
+# gets the tool's "open in a new window" page, never a password form.
+LTI_IFRAME_COOKIES = env.bool("DJANGO_LTI_IFRAME_COOKIES", default=True)
+# ------------------------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

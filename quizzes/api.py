@@ -10,11 +10,13 @@ from rest_framework.response import Response
 from . import selectors, services
 from .models import Attempt, Quiz
 from .serializers import (
+    AnswersSavedSerializer,
     AnswersSerializer,
     AttemptSerializer,
     AttemptSummarySerializer,
     ErrorSerializer,
     QuizSerializer,
+    learner_questions,
 )
 
 UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="Not authenticated.")
@@ -63,23 +65,27 @@ class QuizViewSet(viewsets.ReadOnlyModelViewSet):
             attempt, created = services.start_attempt(user=request.user, quiz=quiz)
         except services.QuizError as exc:
             return Response({"detail": str(exc)}, status=exc.status)
+        responses = getattr(attempt, "response_list", None) or selectors.responses_of(attempt)
         return Response(
-            _attempt_data(attempt, request.user),
+            _attempt_data(attempt, responses),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
-def _attempt_data(attempt, user):
-    attempt = selectors.get_own_attempt(attempt.pk, user, with_standing=True)
-    context = {
-        "responses": selectors.responses_of(attempt),
-        "policy": selectors.review_policy(attempt),
-    }
+def _attempt_data(attempt, responses):
+    """An attempt with its questions; the review as its options allow (an attempt
+    read with its standing: `get_own_attempt(..., with_standing=True)`)."""
+    context = {"responses": responses, "policy": selectors.review_policy(attempt)}
     return AttemptSerializer(attempt, context=context).data
+
+
+def _own(pk, request):
+    return selectors.get_own_attempt(pk, request.user, with_standing=True)
 
 
 class AttemptViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = AttemptSummarySerializer
+    lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
@@ -101,13 +107,16 @@ class AttemptViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={200: AttemptSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
     def retrieve(self, request, pk=None):
-        return Response(_attempt_data(self.get_object(), request.user))
+        attempt = _own(pk, request)
+        return Response(_attempt_data(attempt, selectors.responses_of(attempt)))
 
     @extend_schema(
         request=AnswersSerializer,
         summary="Save answers (an empty list clears one); nothing is saved if any is invalid",
         responses={
-            200: AttemptSerializer,
+            200: OpenApiResponse(
+                AnswersSavedSerializer, description="The questions named, as now saved."
+            ),
             400: INVALID,
             401: UNAUTHENTICATED,
             404: NOT_FOUND,
@@ -116,7 +125,6 @@ class AttemptViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def answers(self, request, pk=None):
-        attempt = self.get_object()
         serializer = AnswersSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         answers = {}
@@ -126,13 +134,18 @@ class AttemptViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 raise ValidationError({"answers": [message]})
             answers[item["question"]] = item["options"]
         try:
-            check = serializer.validated_data.get("check", ())
-            services.save_answers(attempt=attempt, answers=answers, check=check)
-        except services.AttemptClosed as exc:
+            attempt, responses = services.save_answers(
+                attempt_id=pk, user=request.user, answers=answers,
+                check=serializer.validated_data.get("check", ()),
+            )
+        except (services.AttemptClosed, services.AttemptNotFound) as exc:
             return Response({"detail": str(exc)}, status=exc.status)
         except services.QuizError as exc:
             raise ValidationError({"answers": [str(exc)]}) from None
-        return Response(_attempt_data(attempt, request.user))
+        return Response(
+            {"id": attempt.pk, "state": attempt.state,
+             "questions": learner_questions(attempt, responses)}
+        )
 
     @extend_schema(
         request=None,
@@ -141,5 +154,8 @@ class AttemptViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        attempt, _ = services.submit_attempt(attempt=self.get_object())
-        return Response(_attempt_data(attempt, request.user))
+        try:
+            attempt, _ = services.submit_attempt(attempt_id=pk, user=request.user)
+        except services.AttemptNotFound as exc:
+            return Response({"detail": str(exc)}, status=exc.status)
+        return Response(_attempt_data(selectors.with_standing(attempt), attempt.response_list))

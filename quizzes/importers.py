@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from . import lint
+from . import caching, lint
 from .citations import cited
 from .gift import GiftChoice, GiftError, GiftQuestion, parse_gift, write_gift
 from .models import Choice, Question, Quiz
@@ -206,6 +206,7 @@ def import_gift(path, *, quiz, lint_errors_stop=True):
             unshuffled_categories=checks["unshuffled_categories"],
         )]
     report.warnings = [*bank.warnings, *findings]
+    caching.bank_changed()  # options are bulk-created: no signal says so
     return report
 
 

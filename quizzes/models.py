@@ -259,6 +259,19 @@ class Attempt(models.Model):
         max_digits=5, decimal_places=2, null=True, blank=True, help_text="Percent."
     )
     passed = models.BooleanField(null=True, blank=True)
+    points = models.DecimalField(
+        max_digits=9,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Raw points: the sum of the responses' scores, stored at submission.",
+    )
+    topics = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per topic tag, stored at submission: {"tag": [points earned, questions, '
+        "[lesson ids]]}.",
+    )
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -272,8 +285,18 @@ class Attempt(models.Model):
                 name="attempt_one_open_per_quiz",
             ),
             models.CheckConstraint(
-                condition=Q(state="in_progress", submitted_at__isnull=True, score__isnull=True)
-                | Q(state="submitted", submitted_at__isnull=False, score__isnull=False),
+                condition=Q(
+                    state="in_progress",
+                    submitted_at__isnull=True,
+                    score__isnull=True,
+                    points__isnull=True,
+                )
+                | Q(
+                    state="submitted",
+                    submitted_at__isnull=False,
+                    score__isnull=False,
+                    points__isnull=False,
+                ),
                 name="attempt_state_matches_fields",
             ),
         ]

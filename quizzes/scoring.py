@@ -50,3 +50,20 @@ def attempt_percent(scores) -> Decimal:
 
 def passed(percent, pass_mark) -> bool:
     return percent >= Decimal(pass_mark)
+
+
+def topic_points(items) -> dict:
+    """Per topic tag of an attempt: [points earned (text), questions, [lesson ids]].
+
+    `items` are (tags, score, lesson id) per question; a question without tags
+    counts under "general". Stored on the attempt at submission, so mastery is
+    read, not recomputed from every response.
+    """
+    topics = {}
+    for tags, score, lesson_id in items:
+        for tag in tags or ["general"]:
+            earned, count, lessons = topics.get(tag, (ZERO, 0, []))
+            if lesson_id is not None and lesson_id not in lessons:
+                lessons = [*lessons, lesson_id]
+            topics[tag] = (earned + (score or ZERO), count + 1, lessons)
+    return {tag: [str(earned), count, lessons] for tag, (earned, count, lessons) in topics.items()}

@@ -4,10 +4,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from .models import Attempt, BlueprintEntry, Question, Quiz, Response, ReviewWhen
+from .models import Attempt, BlueprintEntry, Question, Quiz, ReviewWhen
 
 WEAK_BELOW = Decimal(80)  # percent: a topic under this is shown as one to review
 
@@ -17,36 +16,6 @@ def get_quiz(course_slug, slug):
         Quiz.objects.published().select_related("course", "after_lesson"),
         course__slug=course_slug,
         slug=slug,
-    )
-
-
-def quizzes_with_results(course_ids, user):
-    """Published quizzes of these courses with the learner's attempts, best score and pass.
-
-    Correlated subqueries on the learner's own attempts (the unique index on
-    user, quiz, number), never an aggregate over every learner's attempts.
-    """
-    quizzes = in_path_order(
-        Quiz.objects.published().filter(course_id__in=course_ids).annotate(
-            after_position=F("after_lesson__position")
-        )
-    )
-    if not user.is_authenticated:
-        return list(quizzes)
-    mine = Attempt.objects.filter(
-        quiz=OuterRef("pk"), user=user, state=Attempt.State.SUBMITTED
-    ).order_by()
-    count = mine.values("quiz").annotate(n=Count("*")).values("n")
-    open_attempt = Attempt.objects.filter(
-        quiz=OuterRef("pk"), user=user, state=Attempt.State.IN_PROGRESS
-    ).values("pk")
-    return list(
-        quizzes.annotate(
-            attempt_count=Coalesce(Subquery(count[:1]), 0),
-            best_score=Subquery(mine.order_by("-score").values("score")[:1]),
-            has_passed=Exists(mine.filter(passed=True)),
-            open_attempt_id=Subquery(open_attempt[:1]),
-        )
     )
 
 
@@ -111,9 +80,24 @@ class ReviewPolicy:
 FULL_REVIEW = ReviewPolicy(correctness=True, key=True)
 
 
+def with_standing(attempt):
+    """Give the attempt what `review_policy` needs when a review option waits
+    for the learner to pass or run out of attempts: `used` and `passed_any`
+    (one query, and only for such a quiz)."""
+    quiz = attempt.quiz
+    if ReviewWhen.WHEN_CLOSED in (quiz.review_key, quiz.review_correctness):
+        passed = list(
+            Attempt.objects.filter(user_id=attempt.user_id, quiz_id=quiz.pk).values_list(
+                "passed", flat=True
+            )
+        )
+        attempt.used, attempt.passed_any = len(passed), any(passed)
+    return attempt
+
+
 def review_policy(attempt):
-    """Needs an attempt from `get_own_attempt(..., with_standing=True)` unless the
-    quiz shows everything at once."""
+    """Needs an attempt from `get_own_attempt(..., with_standing=True)` or
+    `with_standing` unless the quiz shows everything at once."""
     quiz = attempt.quiz
 
     def shown(when):
@@ -174,42 +158,6 @@ def topics_of(responses, labels=None):
             if response.lesson is not None:
                 topic.lessons[response.lesson.pk] = response.lesson
     return sorted(topics.values(), key=lambda t: (t.percent, t.tag))
-
-
-def topic_mastery(user, course_ids, labels=None):
-    """Mastery per topic per course: the share correct on the latest submitted
-    attempt that touched the topic. Returns {course_id: [Topic]}."""
-    responses = (
-        Response.objects.filter(
-            attempt__user=user,
-            attempt__state=Attempt.State.SUBMITTED,
-            attempt__quiz__course_id__in=course_ids,
-        )
-        .select_related("lesson__course")
-        .annotate(course_id=F("attempt__quiz__course_id"))
-        .order_by("-attempt__submitted_at", "-attempt_id")
-    )
-    latest = {}  # (course, tag) -> attempt id
-    chosen = {}
-    for response in responses:
-        for tag in response.snapshot.get("tags") or ["general"]:
-            key = (response.course_id, tag)
-            latest.setdefault(key, response.attempt_id)
-            if latest[key] == response.attempt_id:
-                chosen.setdefault(response.course_id, {}).setdefault(tag, []).append(response)
-    result = {}
-    for course_id, by_tag in chosen.items():
-        topics = []
-        for tag, tagged in by_tag.items():
-            topic = Topic(tag, label=(labels or {}).get(course_id, {}).get(tag, ""))
-            for response in tagged:
-                topic.earned += response.score or Decimal(0)
-                topic.count += 1
-                if response.lesson is not None:
-                    topic.lessons[response.lesson.pk] = response.lesson
-            topics.append(topic)
-        result[course_id] = sorted(topics, key=lambda t: (t.percent, t.tag))
-    return result
 
 
 def questions_per_attempt(quiz):
@@ -286,4 +234,59 @@ def review_of(response, policy=FULL_REVIEW):
             }
             for c in snap["choices"]
         ],
+    }
+
+
+def attempts_for_progress(user, quiz_ids):
+    """The learner's attempts of these quizzes, newest submission first, as plain
+    rows for `with_results` and `mastery_from`: one query, nothing recomputed."""
+    if not user.is_authenticated or not quiz_ids:
+        return []
+    return list(
+        Attempt.objects.filter(user=user, quiz_id__in=quiz_ids)
+        .order_by(F("submitted_at").desc(nulls_last=True), "-pk")
+        .values("pk", "quiz_id", "state", "score", "passed", "topics")
+    )
+
+
+def with_results(quizzes, attempts):
+    """`quizzes`, each given the learner's attempt count, best score, whether one
+    passed and the open attempt, from `attempts_for_progress` rows."""
+    by_quiz = {}
+    for row in attempts:
+        by_quiz.setdefault(row["quiz_id"], []).append(row)
+    for quiz in quizzes:
+        mine = by_quiz.get(quiz.pk, [])
+        submitted = [row for row in mine if row["state"] == Attempt.State.SUBMITTED]
+        quiz.attempt_count = len(submitted)
+        quiz.best_score = max((row["score"] for row in submitted), default=None)
+        quiz.has_passed = any(row["passed"] for row in submitted)
+        quiz.open_attempt_id = next(
+            (row["pk"] for row in mine if row["state"] == Attempt.State.IN_PROGRESS), None
+        )
+    return quizzes
+
+
+def mastery_from(attempts, course_of, labels=None, lessons=None):
+    """Mastery per topic per course from the points stored on each submitted
+    attempt: the share earned on the latest submitted attempt that touched the
+    topic. `course_of` maps quiz id to course id; `lessons` maps lesson id to
+    the lesson to link (others are left out). Returns {course_id: [Topic]}."""
+    labels, lessons = labels or {}, lessons or {}
+    result = {}
+    for row in attempts:  # newest submission first
+        if row["state"] != Attempt.State.SUBMITTED:
+            continue
+        course_id = course_of.get(row["quiz_id"])
+        topics = result.setdefault(course_id, {})
+        for tag, (earned, count, lesson_ids) in (row["topics"] or {}).items():
+            if tag in topics:
+                continue
+            topic = Topic(tag, Decimal(earned), count,
+                          label=labels.get(course_id, {}).get(tag, ""))
+            topic.lessons = {pk: lessons[pk] for pk in lesson_ids if pk in lessons}
+            topics[tag] = topic
+    return {
+        course_id: sorted(topics.values(), key=lambda t: (t.percent, t.tag))
+        for course_id, topics in result.items()
     }

@@ -102,43 +102,55 @@ class AttemptSerializer(serializers.ModelSerializer):
         responses = self.context.get("responses")
         if responses is None:
             return []
-        policy = self.context.get("policy")
-        shown = []
-        for item, response in zip(
-            selectors.questions_for_learner(responses), responses, strict=True
-        ):
-            review = None
-            if attempt.is_submitted or response.checked:
-                # A question checked before submission (immediate feedback) shows
-                # everything: such quizzes review everything at once.
-                use = policy if attempt.is_submitted and policy else selectors.FULL_REVIEW
-                detail = selectors.review_of(response, use)
-                lesson = detail["lesson"]
-                review = {
-                    "score": detail["score"],
-                    "correct": detail["correct"],
-                    "shows_key": detail["shows_key"],
-                    "general_feedback": detail["general_feedback"],
-                    "options": [
-                        {k: c[k] for k in ("token", "text", "correct", "chosen", "feedback")}
-                        for c in detail["choices"]
-                    ],
-                    "lesson_url": lesson.get_absolute_url() if lesson else None,
-                }
-            shown.append(
-                {
-                    "id": response.pk,
-                    "position": response.position,
-                    "stem": item["stem"],
-                    "kind": response.snapshot["kind"],
-                    "scoring": item["scoring"],
-                    "options": item["choices"],
-                    "selected": sorted(item["selected"]),
-                    "checked": response.checked,
-                    "review": review,
-                }
-            )
-        return AttemptQuestionSerializer(shown, many=True).data
+        return learner_questions(attempt, responses, self.context.get("policy"))
+
+
+def learner_questions(attempt, responses, policy=None):
+    """The questions of an attempt as AttemptQuestionSerializer describes them,
+    built directly (a nested serializer per option would cost more than the
+    rest of the request)."""
+    shown = []
+    for item, response in zip(selectors.questions_for_learner(responses), responses, strict=True):
+        review = None
+        if attempt.is_submitted or response.checked:
+            # A question checked before submission (immediate feedback) shows
+            # everything: such quizzes review everything at once.
+            use = policy if attempt.is_submitted and policy else selectors.FULL_REVIEW
+            detail = selectors.review_of(response, use)
+            lesson = detail["lesson"]
+            review = {
+                "score": None if detail["score"] is None else str(detail["score"]),
+                "correct": detail["correct"],
+                "shows_key": detail["shows_key"],
+                "general_feedback": detail["general_feedback"],
+                "options": [
+                    {k: c[k] for k in ("token", "text", "correct", "chosen", "feedback")}
+                    for c in detail["choices"]
+                ],
+                "lesson_url": lesson.get_absolute_url() if lesson else None,
+            }
+        shown.append(
+            {
+                "id": response.pk,
+                "position": response.position,
+                "stem": item["stem"],
+                "kind": response.snapshot["kind"],
+                "scoring": item["scoring"],
+                "options": item["choices"],
+                "selected": sorted(item["selected"]),
+                "checked": response.checked,
+                "review": review,
+            }
+        )
+    return shown
+
+
+class AnswersSavedSerializer(serializers.Serializer):
+    """What an answer request changed: the questions it named, as now saved."""
+
+    id = serializers.IntegerField(help_text="The attempt.")
+    state = serializers.CharField()
+    questions = AttemptQuestionSerializer(many=True)
 
 
 class AttemptSummarySerializer(AttemptSerializer):

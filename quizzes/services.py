@@ -2,8 +2,9 @@
 
 Every function is keyword-only and atomic. Races are closed by the database:
 one open attempt per learner and quiz and unique attempt numbers (unique
-constraints), a row lock on the attempt while answers are saved, and a
-conditional UPDATE that lets exactly one submit grade an attempt.
+constraints, met by INSERT … ON CONFLICT DO NOTHING), and a row lock on the
+attempt taken first by every answer and submit, so that they never interleave
+and exactly one submit grades an attempt. Each write is one statement.
 """
 
 import random
@@ -11,13 +12,12 @@ import secrets
 from datetime import timedelta
 from itertools import groupby
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, IntegerField, Value
+from django.db import connection, transaction
 from django.utils import timezone
 
-from . import scoring
+from . import caching, scoring
+from .models import Attempt, Response
 from .signals import attempt_submitted
-from .models import Attempt, Question, Response
 
 
 class QuizError(Exception):
@@ -32,6 +32,12 @@ class AttemptsExhausted(QuizError):
 
 class AttemptClosed(QuizError):
     status = 409
+
+
+class AttemptNotFound(QuizError):
+    """No such attempt for this learner: another learner's attempt does not exist."""
+
+    status = 404
 
 
 CLOSED_MESSAGE = "This attempt has already been submitted; answers can no longer change."
@@ -72,46 +78,36 @@ def snapshot_of(question, choices):
 
 def _sample(pool, count, seen, rng):
     """`count` of `pool`, preferring questions this learner has not been shown yet."""
-    fresh = [q for q in pool if q.pk not in seen]
+    fresh = [q for q in pool if q["id"] not in seen]
     if len(fresh) >= count:
         return rng.sample(fresh, count)
-    stale = [q for q in pool if q.pk in seen]
+    stale = [q for q in pool if q["id"] in seen]
     return fresh + rng.sample(stale, min(count - len(fresh), len(stale)))
 
 
-def question_pool(quiz):
-    """Every question an attempt may draw, each with `draw`: how many questions
-    of its quiz one attempt takes (the blueprint's count; None without one).
-
-    One query for the blueprint's sources, or, for a quiz without a blueprint,
-    a second one for its own questions; the options come prefetched.
-    """
-    questions = Question.objects.prefetch_related("choices").order_by("quiz_id", "position", "pk")
-    pool = list(
-        questions.filter(quiz__drawn_into__quiz=quiz).annotate(draw=F("quiz__drawn_into__count"))
-    )
-    own = questions.filter(quiz=quiz).annotate(draw=Value(None, IntegerField()))
-    return pool or list(own)
+def _in_order(questions):
+    return sorted(questions, key=lambda q: (q["position"], q["id"]))
 
 
-def _draw(quiz, rng, seen):
+def _samples(quiz, pool):
+    """Whether an attempt draws some of the pool (so unseen questions go first)."""
+    if pool[0]["draw"] is not None:
+        return True
+    return bool(quiz.questions_per_attempt and quiz.questions_per_attempt < len(pool))
+
+
+def _draw(quiz, pool, rng, seen):
     """The questions of a new attempt: by blueprint, or from the quiz's own questions."""
-    pool = question_pool(quiz)
-    if not pool:
-        raise QuizError("This quiz has no questions yet.")
-    if pool[0].draw is not None:
+    if pool[0]["draw"] is not None:
         drawn = []
-        for _, group in groupby(pool, key=lambda q: q.quiz_id):
+        for _, group in groupby(pool, key=lambda q: q["quiz_id"]):
             group = list(group)
-            chosen = _sample(group, group[0].draw, seen, rng)
-            drawn.extend(sorted(chosen, key=lambda q: (q.position, q.pk)))
-    elif quiz.questions_per_attempt and quiz.questions_per_attempt < len(pool):
-        drawn = _sample(pool, quiz.questions_per_attempt, seen, rng)
-        drawn.sort(key=lambda q: (q.position, q.pk))
+            drawn.extend(_in_order(_sample(group, group[0]["draw"], seen, rng)))
+    elif _samples(quiz, pool):
+        drawn = _in_order(_sample(pool, quiz.questions_per_attempt, seen, rng))
     else:
-        drawn = pool
+        drawn = list(pool)
     if quiz.shuffle_questions:
-        drawn = drawn[:]
         rng.shuffle(drawn)
     return drawn
 
@@ -143,12 +139,35 @@ def may_start(quiz, attempts, now=None):
         raise AttemptsExhausted(refusal)
 
 
+def _open_attempt(user, quiz):
+    return Attempt.objects.filter(user=user, quiz=quiz, state=Attempt.State.IN_PROGRESS).first()
+
+
+def _insert_attempt(*, user, quiz, number, now):
+    """The new attempt's id, or None if a concurrent request opened one first
+    (the unique constraints refuse it): one INSERT, no savepoint."""
+    table = connection.ops.quote_name(Attempt._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, quiz_id, number, state, started_at, topics) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            [user.pk, quiz.pk, number, Attempt.State.IN_PROGRESS,
+             Attempt._meta.get_field("started_at").get_db_prep_save(now, connection), "{}"],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 @transaction.atomic
 def start_attempt(*, user, quiz, rng=None, now=None):
-    """Give back the learner's open attempt, or start a new one. Returns (attempt, created)."""
+    """Give back the learner's open attempt, or start a new one. Returns (attempt, created).
+
+    A new attempt carries its responses as `attempt.response_list`. The pool
+    comes from the cache; the writes are one INSERT for the attempt and one for
+    its responses.
+    """
     rng = rng or random.SystemRandom()
     now = now or timezone.now()
-    open_attempt = Attempt.objects.filter(user=user, quiz=quiz, state=Attempt.State.IN_PROGRESS)
     attempts = list(Attempt.objects.filter(user=user, quiz=quiz))
     existing = next((a for a in attempts if not a.is_submitted), None)
     if existing:
@@ -158,55 +177,102 @@ def start_attempt(*, user, quiz, rng=None, now=None):
     except AttemptsExhausted:
         # A concurrent request may have opened the last allowed attempt since
         # we looked: that one is the learner's to resume.
-        existing = open_attempt.first()
+        existing = _open_attempt(user, quiz)
         if existing:
             return existing, False
         raise
-    seen = set(
-        Response.objects.filter(attempt__user=user, attempt__quiz=quiz).values_list(
-            "question_id", flat=True
+    pool = caching.cached_pool(quiz)
+    if not pool:
+        raise QuizError("This quiz has no questions yet.")
+    seen = set()
+    if attempts and _samples(quiz, pool):
+        seen = set(
+            Response.objects.filter(attempt__user=user, attempt__quiz=quiz).values_list(
+                "question_id", flat=True
+            )
         )
-    ) if attempts else set()
-    questions = _draw(quiz, rng, seen)
-    try:
-        with transaction.atomic():
-            attempt = Attempt.objects.create(user=user, quiz=quiz, number=len(attempts) + 1)
-    except IntegrityError:
+    questions = _draw(quiz, pool, rng, seen)
+    attempt_id = _insert_attempt(user=user, quiz=quiz, number=len(attempts) + 1, now=now)
+    if attempt_id is None:
         # Another request (a second tab, a double click) started it first.
-        existing = open_attempt.first()
+        existing = _open_attempt(user, quiz)
         if existing:
             return existing, False
-        raise AttemptsExhausted("You have used all attempts allowed for this quiz.") from None
+        raise AttemptsExhausted("You have used all attempts allowed for this quiz.")
+    attempt = Attempt(
+        pk=attempt_id, user=user, quiz=quiz, number=len(attempts) + 1, started_at=now
+    )
+    attempt._state.adding, attempt._state.db = False, "default"  # it is in the database
     responses = []
     for position, question in enumerate(questions, start=1):
-        choices = list(question.choices.all())
+        snapshot = dict(question["snapshot"])
+        choices = [{**choice, "token": new_option_token()} for choice in snapshot["choices"]]
         if quiz.shuffle_choices:
             rng.shuffle(choices)
+        snapshot["choices"] = choices
         responses.append(
             Response(
                 attempt=attempt,
-                question=question,
-                lesson_id=question.lesson_id,
+                question_id=question["id"],
+                lesson_id=question["lesson_id"],
                 position=position,
-                snapshot=snapshot_of(question, choices),
+                snapshot=snapshot,
             )
         )
     Response.objects.bulk_create(responses)
+    attempt.response_list = responses
     return attempt, True
 
 
-def _lock_open(attempt):
-    """Lock an open attempt (the submit takes the same row first), then read its
-    responses: (attempt, responses)."""
-    locked = (
-        Attempt.objects.select_for_update(of=("self",))
-        .select_related("quiz")
-        .filter(pk=attempt.pk, state=Attempt.State.IN_PROGRESS)
-        .first()
-    )
-    if locked is None:
-        raise AttemptClosed(CLOSED_MESSAGE)
-    return locked, list(Response.objects.filter(attempt_id=locked.pk).order_by("position"))
+def _update_rows(model, fields, rows, *, unless=None):
+    """Write many rows in one statement: UPDATE … FROM (VALUES …); returns how
+    many rows it wrote.
+
+    `rows` are tuples of (primary key, value per field); `unless` names a
+    boolean column: rows where it is true are left alone. Much cheaper than
+    `bulk_update`'s CASE expressions. PostgreSQL gets typed VALUES, SQLite a
+    common table expression (its UPDATE … FROM takes a table, not VALUES).
+    """
+    if not rows:
+        return 0
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    params = []
+    for row in rows:
+        params.extend(
+            column.get_db_prep_save(value, connection)
+            for column, value in zip(columns, row, strict=True)
+        )
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    names = ", ".join(quote(column.column) for column in columns)
+    sets = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
+    where = f"{table}.{pk} = v.{pk}"
+    if unless:
+        where += f" AND NOT {table}.{quote(meta.get_field(unless).column)}"
+    if connection.vendor == "postgresql":
+        one = "(" + ", ".join(f"%s::{c.db_type(connection)}" for c in columns) + ")"
+        sql = (f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([one] * len(rows))}) "
+               f"AS v({names}) WHERE {where} RETURNING {table}.{pk}")
+    else:
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        sql = (f"WITH v({names}) AS (VALUES {', '.join([one] * len(rows))}) "
+               f"UPDATE {table} SET {sets} FROM v WHERE {where} RETURNING {table}.{pk}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return len(cursor.fetchall())  # (sqlite3 gives no rowcount after WITH)
+
+
+def _lock(attempt_id, user):
+    """Lock the learner's attempt (answers and the submit take the same row
+    first, so they never interleave), or raise AttemptNotFound."""
+    attempts = Attempt.objects.select_for_update(of=("self",)).select_related("quiz__course")
+    if user is not None:
+        attempts = attempts.filter(user=user)
+    attempt = attempts.filter(pk=attempt_id).first()
+    if attempt is None:
+        raise AttemptNotFound("No such attempt.")
+    return attempt
 
 
 def _validated(responses, answers):
@@ -240,69 +306,123 @@ def _validated(responses, answers):
     return changes
 
 
+def _response_ids(values):
+    ids = set()
+    for value in values:
+        try:
+            ids.add(int(value))
+        except (TypeError, ValueError):
+            raise QuizError(f"{value!r} is not a question of this attempt.") from None
+    return ids
+
+
 @transaction.atomic
-def save_answers(*, attempt, answers, check=(), now=None):
+def save_answers(*, attempt_id, answers, user=None, check=(), now=None):
     """Save answers ({response id: [option tokens]}); an empty list clears one.
 
     `check` names responses to lock and score now (immediate-feedback quizzes).
-    Nothing is saved if any answer is invalid.
+    `user`, when given, must own the attempt. Nothing is saved if any answer
+    is invalid. Returns (attempt, the responses named, as saved).
+
+    Two statements: the responses named, read with a lock on their attempt
+    (the submit takes the same lock first), and one UPDATE. Every named answer
+    is written (the last request to take the lock wins, as the learner
+    expects), and never over a question checked meanwhile.
     """
     now = now or timezone.now()
-    attempt, responses = _lock_open(attempt)
-    changes = _validated(responses, answers)
+    named = _response_ids(answers)
+    to_check = _response_ids(check)
+    responses = Response.objects.select_for_update(of=("attempt",)).select_related(
+        "attempt__quiz", "lesson"
+    )
+    if user is not None:
+        responses = responses.filter(attempt__user=user)
+    responses = list(
+        responses.filter(attempt_id=attempt_id, pk__in=named | to_check).order_by("position")
+    )
+    attempt = responses[0].attempt if responses else _lock(attempt_id, user)
+    if attempt.is_submitted:
+        raise AttemptClosed(CLOSED_MESSAGE)
     if check and attempt.quiz.feedback != attempt.quiz.Feedback.IMMEDIATE:
         raise QuizError("This quiz gives feedback after submission only.")
-    not_here = "That question cannot be checked: it is not a question of this attempt."
-    try:
-        to_check = {int(i) for i in check}
-    except (TypeError, ValueError):
-        raise QuizError(not_here) from None
     if to_check - {r.pk for r in responses}:
-        raise QuizError(not_here)
-    dirty = []
+        raise QuizError("That question cannot be checked: it is not a question of this attempt.")
+    changes = _validated(responses, answers)
+    writes = []
     for response in responses:
-        changed = response in changes and changes[response] != response.selected
-        if changed:
+        if response.checked:
+            continue  # unchanged: `_validated` refused any change to it
+        if response in changes:
             response.selected = changes[response]
             response.answered_at = now
-        if response.pk in to_check and not response.checked:
+        if response.pk in to_check:
             if not response.selected:
                 raise QuizError(f"Question {response.position}: choose an answer to check.")
             response.checked = True
             response.score = scoring.score_response(response.snapshot, response.selected)
-            changed = True
-        if changed:
-            dirty.append(response)
-    if dirty:
-        Response.objects.bulk_update(dirty, ["selected", "answered_at", "checked", "score"])
-    return attempt
+        writes.append(response)
+    written = _update_rows(
+        Response,
+        ["selected", "answered_at", "checked", "score"],
+        [(r.pk, r.selected, r.answered_at, r.checked, r.score) for r in writes],
+        unless="checked",
+    )
+    if written != len(writes):
+        raise QuizError("A question was checked meanwhile; its answer can no longer change.")
+    return attempt, responses
 
 
 @transaction.atomic
-def submit_attempt(*, attempt, now=None):
-    """Grade an attempt exactly once. Returns (attempt, graded_now)."""
+def submit_attempt(*, attempt_id, user=None, answers=None, now=None):
+    """Grade an attempt exactly once, with the learner's last `answers` if given
+    (as for `save_answers`). Returns (attempt, graded_now); the attempt carries
+    its responses as `attempt.response_list`.
+
+    Four statements: lock the attempt, read its responses, one UPDATE of the
+    responses (answers and scores), one of the attempt (state, score, points,
+    topics). Submitting again gives back the graded attempt.
+    """
     now = now or timezone.now()
-    claimed = Attempt.objects.filter(pk=attempt.pk, state=Attempt.State.IN_PROGRESS).update(
-        state=Attempt.State.SUBMITTED, submitted_at=now, score=0, passed=False
+    attempt = _lock(attempt_id, user)
+    responses = list(
+        Response.objects.filter(attempt_id=attempt.pk).select_related("lesson").order_by("position")
     )
-    if not claimed:
-        return Attempt.objects.select_related("quiz").get(pk=attempt.pk), False
-    responses = list(Response.objects.filter(attempt_id=attempt.pk))
     for response in responses:
+        if response.lesson is not None:
+            response.lesson.course = attempt.quiz.course
+    attempt.response_list = responses
+    if attempt.is_submitted:
+        if answers:
+            raise AttemptClosed(CLOSED_MESSAGE)
+        return attempt, False
+    changes = _validated(responses, answers or {})
+    for response in responses:
+        if response in changes and changes[response] != response.selected:
+            response.selected = changes[response]
+            response.answered_at = now
         response.score = scoring.score_response(response.snapshot, response.selected)
-    Response.objects.bulk_update(responses, ["score"])
-    quiz = attempt.quiz
-    percent = scoring.attempt_percent(r.score for r in responses)
-    Attempt.objects.filter(pk=attempt.pk).update(
-        score=percent, passed=scoring.passed(percent, quiz.pass_mark)
+    _update_rows(
+        Response,
+        ["selected", "answered_at", "score"],
+        [(r.pk, r.selected, r.answered_at, r.score) for r in responses],
     )
-    graded = Attempt.objects.select_related("quiz").get(pk=attempt.pk)
-    attempt_submitted.send(sender=Attempt, attempt=graded)
-    return graded, True
+    quiz = attempt.quiz
+    points = sum((r.score for r in responses), scoring.ZERO)
+    attempt.score = scoring.attempt_percent(r.score for r in responses)
+    attempt.passed = scoring.passed(attempt.score, quiz.pass_mark)
+    attempt.points = points
+    attempt.topics = scoring.topic_points(
+        (r.snapshot.get("tags"), r.score, r.lesson_id) for r in responses
+    )
+    attempt.state, attempt.submitted_at = Attempt.State.SUBMITTED, now
+    Attempt.objects.filter(pk=attempt.pk, state=Attempt.State.IN_PROGRESS).update(
+        state=attempt.state, submitted_at=now, score=attempt.score, passed=attempt.passed,
+        points=points, topics=attempt.topics,
+    )
+    attempt_submitted.send(sender=Attempt, attempt=attempt)
+    return attempt, True
 
 
-@transaction.atomic
-def save_and_submit(*, attempt, answers, now=None):
+def save_and_submit(*, attempt_id, answers, user=None, now=None):
     """The learner's last answers and the submission, in one transaction."""
-    save_answers(attempt=attempt, answers=answers, now=now)
-    return submit_attempt(attempt=attempt, now=now)
+    return submit_attempt(attempt_id=attempt_id, user=user, answers=answers, now=now)

@@ -11,17 +11,21 @@ test (the attempt's total minus p), over the n first attempts that include it:
   pairs p and r each sorted ascending (the largest covariance possible with
   these values)
 
-The database returns, in one scan, how many first-attempt responses share each
-(item, p, r): a small joint histogram from which every sum (Σp, Σp², Σr, Σr²,
-Σpr) and both marginal histograms follow; no response is loaded one by one.
+The rest-of-test score is read, not summed: r = attempt.points − p, where
+`points` is the attempt's raw total stored at submission. So the database
+returns, in one scan of the responses joined to their attempts, how many
+first-attempt responses share each (item, options picked, p, r): a small joint
+histogram from which every sum (Σp, Σp², Σr, Σr², Σpr), both marginal
+histograms and the option counts follow; no response is loaded one by one.
 """
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, Min
+from django.db.models import F
 
 from .models import Attempt, Question, Response
 
@@ -123,32 +127,34 @@ def first_attempts(quiz, user_ids=None):
 
 
 JOINT_SQL = """
-    SELECT r.question_id,
-           CAST(COALESCE(r.score, 0) AS REAL),
-           CAST(totals.total - COALESCE(r.score, 0) AS REAL),
-           COUNT(*)
+    SELECT r.question_id, r.selected, COALESCE(r.score, 0),
+           a.total - COALESCE(r.score, 0), COUNT(*), MIN(r.id)
     FROM quizzes_response r
-    JOIN (
-        SELECT attempt_id, SUM(COALESCE(score, 0)) AS total
-        FROM quizzes_response
-        WHERE attempt_id IN ({attempts})
-        GROUP BY attempt_id
-    ) totals ON totals.attempt_id = r.attempt_id
+    JOIN ({attempts}) a ON a.attempt = r.attempt_id
     WHERE r.question_id IS NOT NULL
-    GROUP BY r.question_id, COALESCE(r.score, 0), totals.total - COALESCE(r.score, 0)
+    GROUP BY r.question_id, r.selected, COALESCE(r.score, 0), a.total - COALESCE(r.score, 0)
 """
 
 
-def _joint_histogram(attempts):
-    """{question: {(p, rest): count}} over the attempts, in one scan (window + GROUP BY)."""
-    sql, params = attempts.values("pk").query.sql_with_params()
-    joint = defaultdict(dict)
+def _histograms(attempts):
+    """From one scan: {question: {(p, rest): count}}, {question: {choice id: picks}}
+    and {question: the id of one of its responses} over the attempts."""
+    sql, params = (
+        attempts.order_by().values(attempt=F("pk"), total=F("points")).query.sql_with_params()
+    )
+    joint = defaultdict(lambda: defaultdict(int))
+    picks = defaultdict(lambda: defaultdict(int))
+    first = {}
     with connection.cursor() as cursor:
         cursor.execute(JOINT_SQL.format(attempts=sql), params)
-        for question_id, p, rest, count in cursor.fetchall():
-            key = (round(float(p), 6), round(float(rest), 6))
-            joint[question_id][key] = joint[question_id].get(key, 0) + count
-    return joint
+        for question_id, selected, p, rest, count, response_id in cursor.fetchall():
+            joint[question_id][(round(float(p), 6), round(float(rest), 6))] += count
+            if isinstance(selected, str):
+                selected = json.loads(selected)
+            for choice_id in selected or []:
+                picks[question_id][choice_id] += count
+            first[question_id] = min(first.get(question_id, response_id), response_id)
+    return joint, picks, first
 
 
 def _sums(cells):
@@ -169,18 +175,10 @@ def _sums(cells):
 def item_statistics(quiz, *, user_ids=None):
     """Per-item statistics over the first attempts (of `user_ids`, if given)."""
     attempts = first_attempts(quiz, user_ids)
-    joint = _joint_histogram(attempts)
+    joint, picks, first = _histograms(attempts)
     sums, p_hist, r_hist = {}, {}, {}
     for question_id, cells in joint.items():
         sums[question_id], p_hist[question_id], r_hist[question_id] = _sums(cells)
-    rows = Response.objects.filter(attempt__in=attempts, question__isnull=False).order_by()
-    picks = defaultdict(lambda: defaultdict(int))
-    first = {}  # one response per item, for the options as learners saw them
-    for row in rows.values("question_id", "selected").annotate(c=Count("pk"), first=Min("pk")):
-        for choice_id in row["selected"] or []:
-            picks[row["question_id"]][choice_id] += row["c"]
-        first[row["question_id"]] = min(first.get(row["question_id"], row["first"]), row["first"])
-
     questions = Question.objects.in_bulk(sums.keys())
     shown = {r.question_id: r.snapshot for r in Response.objects.filter(pk__in=first.values())}
     stats = []

@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -69,38 +70,45 @@ def _refuse(request, attempt, message, status):
 
 @login_required
 def attempt_page(request, pk):
-    attempt = selectors.get_own_attempt(pk, request.user)
     if request.method != "POST":
+        attempt = selectors.get_own_attempt(pk, request.user)
         if attempt.is_submitted:
             return redirect(attempt)
         return _render_attempt(request, attempt)
-    if attempt.is_submitted:  # perhaps in another tab
-        if request.POST.get("action") == "submit" and not _wants_json(request):
-            return redirect(attempt)  # submitted twice: graded once, show the result
-        return _refuse(request, attempt, services.CLOSED_MESSAGE, 409)
-
     form = AttemptForm(request.POST)
     if not form.is_valid():
-        return _refuse(request, attempt, form.error_text(), 400)
+        return _refused(request, pk, form.error_text(), 400)
     action, check = form.cleaned_data["action"], form.cleaned_data["check"]
     try:
         if action == "submit":
-            attempt, _ = services.save_and_submit(attempt=attempt, answers=form.answers())
-            return redirect(attempt)
+            services.save_and_submit(attempt_id=pk, user=request.user, answers=form.answers())
+            return redirect("quizzes:review", pk=pk)
         services.save_answers(
-            attempt=attempt, answers=form.answers(), check=[check] if check else []
+            attempt_id=pk, user=request.user, answers=form.answers(),
+            check=[check] if check else [],
         )
+    except services.AttemptNotFound:
+        raise Http404("No such attempt.") from None
     except services.QuizError as exc:
-        attempt.refresh_from_db()
-        if attempt.is_submitted and not _wants_json(request):
-            return redirect(attempt)  # submitted twice: graded once, show the result
-        return _refuse(request, attempt, str(exc), exc.status)
+        return _refused(request, pk, str(exc), exc.status)
     if _wants_json(request):
         return JsonResponse({"saved": True})
     if action == "finish":
-        return redirect("quizzes:summary", pk=attempt.pk)
+        return redirect("quizzes:summary", pk=pk)
     messages.success(request, "Your answers are saved.")
-    return redirect(f"{attempt.get_absolute_url()}{f'#q{check}' if check else ''}")
+    page = reverse("quizzes:attempt", kwargs={"pk": pk})
+    return redirect(f"{page}#q{check}" if check else page)
+
+
+def _refused(request, pk, message, status):
+    """A post that saved nothing. An attempt submitted already (another tab, a
+    double click) answers a second submit with its result, anything else 409."""
+    attempt = selectors.get_own_attempt(pk, request.user)
+    if attempt.is_submitted:
+        if request.POST.get("action") == "submit" and not _wants_json(request):
+            return redirect(attempt)
+        message, status = services.CLOSED_MESSAGE, 409
+    return _refuse(request, attempt, message, status)
 
 
 @login_required
@@ -127,9 +135,11 @@ def attempt_summary(request, pk):
 @require_POST
 @login_required
 def attempt_submit(request, pk):
-    attempt = selectors.get_own_attempt(pk, request.user)
-    attempt, _ = services.submit_attempt(attempt=attempt)
-    return redirect(attempt)
+    try:
+        services.submit_attempt(attempt_id=pk, user=request.user)
+    except services.AttemptNotFound:
+        raise Http404("No such attempt.") from None
+    return redirect("quizzes:review", pk=pk)
 
 
 @login_required

@@ -91,7 +91,7 @@ def test_editing_a_question_later_never_changes_a_past_attempt(client, quiz, lea
     client.force_login(learner)
     attempt, _ = services.start_attempt(user=learner, quiz=quiz)
     first = attempt.responses.order_by("position").first()
-    services.save_and_submit(attempt=attempt, answers={first.pk: key_of(first)})
+    services.save_and_submit(attempt_id=attempt.pk, answers={first.pk: key_of(first)})
     question = first.question
     question.stem = "EDITED STEM"
     question.save()
@@ -110,9 +110,9 @@ def test_submit_scores_on_the_server_and_twice_grades_once(quiz, learner):
     answers = {responses[0].pk: key_of(responses[0]), responses[1].pk: key_of(responses[1])}
     wrong = [i for i in choice_ids(responses[2]) if i not in key_of(responses[2])][:1]
     answers[responses[2].pk] = wrong
-    graded, now = services.save_and_submit(attempt=attempt, answers=answers)
+    graded, now = services.save_and_submit(attempt_id=attempt.pk, answers=answers)
     assert now and graded.score == 50 and graded.passed is True
-    again, now_again = services.submit_attempt(attempt=attempt)
+    again, now_again = services.submit_attempt(attempt_id=attempt.pk)
     assert not now_again and again.score == 50 and again.submitted_at == graded.submitted_at
     assert [r.score for r in attempt.responses.order_by("position")] == [1, 1, 0, 0]
 
@@ -122,7 +122,7 @@ def test_attempts_allowed_is_enforced(learner):
     quiz = QuizFactory(attempts_allowed=1)
     QuestionFactory(quiz=quiz)
     attempt, _ = services.start_attempt(user=learner, quiz=quiz)
-    services.submit_attempt(attempt=attempt)
+    services.submit_attempt(attempt_id=attempt.pk)
     with pytest.raises(services.AttemptsExhausted):
         services.start_attempt(user=learner, quiz=quiz)
     assert Attempt.objects.count() == 1
@@ -164,7 +164,7 @@ def test_bad_answers_are_refused_and_change_nothing(
 def test_answering_a_submitted_attempt_is_refused(client, quiz, learner):
     client.force_login(learner)
     attempt, _ = services.start_attempt(user=learner, quiz=quiz)
-    services.submit_attempt(attempt=attempt)
+    services.submit_attempt(attempt_id=attempt.pk)
     first = _first(attempt)
     result = post_answers(client, attempt, {first.pk: key_of(first)})
     assert result.status_code == 409
@@ -310,7 +310,7 @@ def test_outline_and_dashboard_show_quiz_results_and_mastery(client, klonopin, l
     quiz = Quiz.objects.get(slug="withdrawal-safety")
     attempt, _ = services.start_attempt(user=learner, quiz=quiz)
     answers = {r.pk: key_of(r) for r in attempt.responses.all()[:4]}
-    services.save_and_submit(attempt=attempt, answers=answers)
+    services.save_and_submit(attempt_id=attempt.pk, answers=answers)
     outline = client.get(klonopin.get_absolute_url()).content.decode()
     assert "Quiz: Withdrawal and tapering" in outline
     assert "Best 31% after 1 attempt, not passed yet" in outline
@@ -351,3 +351,4 @@ def test_quiz_page_save_and_submit_run_constant_queries(
         assert client.get(reverse("quizzes:review", args=[attempt.pk])).status_code == 200
     with django_assert_max_num_queries(5):
         assert client.get(quiz.get_absolute_url()).status_code == 200
+

@@ -62,8 +62,8 @@ def test_two_submits_at_once_grade_once(quiz):
         user = UserFactory(username=f"twin-submit-{n}")
         attempt, _ = services.start_attempt(user=user, quiz=quiz)
         results = race(
-            lambda a=attempt: services.submit_attempt(attempt=a),
-            lambda a=attempt: services.submit_attempt(attempt=a),
+            lambda a=attempt: services.submit_attempt(attempt_id=a.pk),
+            lambda a=attempt: services.submit_attempt(attempt_id=a.pk),
         )
         graded = [r for r in results if isinstance(r, tuple) and r[1]]
         others = [r for r in results if not (isinstance(r, tuple) and r[1])]
@@ -95,7 +95,7 @@ def test_attempts_allowed_holds_under_a_race(transactional_db):
     for n in range(ROUNDS):
         user = UserFactory(username=f"limit-{n}")
         first, _ = services.start_attempt(user=user, quiz=quiz)
-        services.submit_attempt(attempt=first)
+        services.submit_attempt(attempt_id=first.pk)
         results = race(*[lambda u=user: services.start_attempt(user=u, quiz=quiz)] * 3)
         assert all(isinstance(r, tuple) for r in results), results
         assert len({r[0].pk for r in results}) == 1
@@ -112,9 +112,9 @@ def test_an_answer_saved_during_submit_is_graded_or_refused_never_lost(quiz):
         first = attempt.responses.order_by("position").first()
         results = race(
             lambda a=attempt, r=first: services.save_answers(
-                attempt=a, answers={r.pk: key_of(r)}
+                attempt_id=a.pk, answers={r.pk: key_of(r)}
             ),
-            lambda a=attempt: services.submit_attempt(attempt=a),
+            lambda a=attempt: services.submit_attempt(attempt_id=a.pk),
         )
         saved, submitted = results
         assert isinstance(submitted, tuple) and submitted[1], results

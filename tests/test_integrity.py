@@ -144,7 +144,7 @@ def test_a_second_attempt_draws_questions_not_seen_in_the_first(klonopin):
     for _ in range(2):
         attempt, _ = services.start_attempt(user=learner, quiz=final)
         seen.append(set(attempt.responses.values_list("question_id", flat=True)))
-        services.submit_attempt(attempt=attempt)
+        services.submit_attempt(attempt_id=attempt.pk)
     assert not seen[0] & seen[1]  # 13 a topic and 22 final-only items: room for fresh ones
 
 
@@ -154,7 +154,7 @@ def test_attempts_are_limited_and_spaced(klonopin):
     learner = UserFactory()
     now = timezone.now()
     attempt, _ = services.start_attempt(user=learner, quiz=final, now=now)
-    services.submit_attempt(attempt=attempt, now=now)
+    services.submit_attempt(attempt_id=attempt.pk, now=now)
     with pytest.raises(services.AttemptsExhausted, match="24 hours after your last one"):
         services.start_attempt(user=learner, quiz=final, now=now + timedelta(hours=23))
     for hours in (25, 50):
@@ -162,14 +162,14 @@ def test_attempts_are_limited_and_spaced(klonopin):
             user=learner, quiz=final, now=now + timedelta(hours=hours)
         )
         assert created
-        services.submit_attempt(attempt=attempt, now=now + timedelta(hours=hours))
+        services.submit_attempt(attempt_id=attempt.pk, now=now + timedelta(hours=hours))
     with pytest.raises(services.AttemptsExhausted, match="all 3 attempt"):
         services.start_attempt(user=learner, quiz=final, now=now + timedelta(days=9))
 
 
 def _fail(learner, quiz):
     attempt, _ = services.start_attempt(user=learner, quiz=quiz)
-    graded, _ = services.submit_attempt(attempt=attempt)
+    graded, _ = services.submit_attempt(attempt_id=attempt.pk)
     assert not graded.passed
     return graded
 
@@ -180,7 +180,7 @@ def _pass(learner, quiz):
         r.pk: [c["token"] for c in r.snapshot["choices"] if c["correct"]]
         for r in attempt.responses.all()
     }
-    graded, _ = services.save_and_submit(attempt=attempt, answers=keys)
+    graded, _ = services.save_and_submit(attempt_id=attempt.pk, answers=keys)
     assert graded.passed
     return graded
 

@@ -193,7 +193,9 @@ def test_lesson_page_query_count_is_constant(
 ):
     course, lessons = course_with_lessons(3)
     _grow(course, extra_lessons)
-    with django_assert_max_num_queries(6):
+    # Cold caches: the user, the catalogue (3) and the lesson are read once;
+    # then the learner's progress and the view's upsert. Warm: see test_speed.
+    with django_assert_max_num_queries(7):
         response = learner_client.get(lessons[1].get_absolute_url())
     assert response.status_code == 200
 

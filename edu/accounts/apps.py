@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, post_save, pre_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 
 
 class AccountsConfig(AppConfig):
@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        from .backends import forget_user
         from .roles import ensure_instructor_group
         from .signals import note_password_change, revoke_tokens_on_password_change
 
@@ -17,3 +18,5 @@ class AccountsConfig(AppConfig):
         post_save.connect(
             revoke_tokens_on_password_change, sender=user, dispatch_uid="revoke_tokens"
         )
+        post_save.connect(forget_user, sender=user, dispatch_uid="forget_saved_user")
+        post_delete.connect(forget_user, sender=user, dispatch_uid="forget_deleted_user")

@@ -25,7 +25,7 @@ def signup(request):
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="edu.accounts.backends.CachedModelBackend")
         return redirect(next_url or "courses:dashboard")
     return render(request, "registration/signup.html", {"form": form, "next": next_url})
 

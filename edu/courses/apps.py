@@ -1,7 +1,19 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class CoursesConfig(AppConfig):
     name = "edu.courses"
     label = "courses"
     verbose_name = "Courses"
+
+    def ready(self):
+        from quizzes.models import BlueprintEntry, Quiz
+
+        from . import caching
+        from .models import Course, Lesson, Reference
+
+        for model in (Course, Lesson, Reference, Quiz, BlueprintEntry):
+            for signal in (post_save, post_delete):
+                signal.connect(caching.content_changed, sender=model,
+                               dispatch_uid=f"courses-content-{model.__name__}-{signal}")

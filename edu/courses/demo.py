@@ -17,9 +17,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from quizzes import scoring
+from quizzes.caching import question_pool
 from quizzes.models import Attempt, Quiz, Response
 from quizzes.selectors import questions_per_attempt
-from quizzes.services import question_pool, snapshot_of
+from quizzes.services import snapshot_of
 
 from .models import Cohort, Course, LessonProgress
 
@@ -149,11 +150,16 @@ def seed_demo(*, learners, cohorts, attempts_per_learner, seed=1, course_slug="k
                     scores.append(score)
                     rows.append((question.pk, position, snap, selected, score))
                 percent = scoring.attempt_percent(scores)
+                topics = scoring.topic_points(
+                    (question.tags, score, question.lesson_id)
+                    for question, score in zip(questions, scores, strict=True)
+                )
                 attempts.append(
                     Attempt(user_id=user.pk, quiz_id=quiz.pk, number=number,
                             state=Attempt.State.SUBMITTED, submitted_at=started + timedelta(
                                 minutes=rng.randint(5, 40)),
-                            score=percent, passed=scoring.passed(percent, quiz.pass_mark))
+                            score=percent, passed=scoring.passed(percent, quiz.pass_mark),
+                            points=sum(scores, scoring.ZERO), topics=topics)
                 )
                 answers.append((started, rows))
         Attempt.objects.bulk_create(attempts)

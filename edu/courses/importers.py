@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 
+from quizzes import caching as quiz_caching
 from quizzes.importers import (
     BANK_SIZE_LIMIT,
     GiftImportFailed,
@@ -29,6 +30,7 @@ from quizzes.importers import (
 from quizzes.lint import lint_text_findings
 from quizzes.models import BlueprintEntry, Quiz
 
+from . import caching
 from .article import ArticleFormatError, decode, parse_article, unique_slugs
 from .models import Course, Lesson, Reference
 from .notes import NotesError, parse_notes, unquoted
@@ -205,6 +207,7 @@ def import_article(path, *, slug=None, title=None, summary=None, source=None, pu
                 report.updated.append(values["title"])
         else:
             report.unchanged.append(values["title"])
+    caching.content_changed()  # positions move in bulk: no signal says so
     return report
 
 
@@ -482,9 +485,12 @@ def load_course(folder):
     )
     course = report.course
     _set_topic_labels(manifest, course)
-    return [
+    lines = [
         *report.lines(),
         *_load_references(manifest, course),
         *_load_notes(manifest, course),
         *_load_quizzes(manifest, course),
     ]
+    caching.content_changed()  # references and blueprints are written in bulk
+    quiz_caching.bank_changed()
+    return lines

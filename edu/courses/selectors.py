@@ -2,15 +2,14 @@
 number of queries, whatever the number of lessons."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 
 from quizzes import selectors as quiz_selectors
-from quizzes.models import Quiz
 
+from . import caching
 from .models import Certificate, Cohort, Course, Lesson, LessonProgress
-from .path import Step, course_steps
+from .path import Step
 
 
 def published_courses():
@@ -40,83 +39,19 @@ def course_lessons(course, user):
     return list(lessons)
 
 
-def get_lesson(course_slug, slug, user):
-    """A published lesson of a published course, with the learner's completion time."""
-    lessons = Lesson.objects.published().filter(course__published=True).select_related("course")
-    if user.is_authenticated:
-        lessons = lessons.annotate(
-            completed_at=progress_of(user, "completed_at"),
-            last_viewed_at=progress_of(user, "last_viewed_at"),
-        )
-    return get_object_or_404(lessons, course__slug=course_slug, slug=slug)
-
-
-def course_path(course):
-    """The course's steps (lessons, each followed by its quizzes, then the
-    certificate) from one query: published lessons and quizzes, as a UNION."""
-    lessons = course.lessons.published().order_by().values_list(
-        Value("lesson"), "pk", "title", "slug", "position", "position"
+def lesson_progress(user, lesson_id):
+    """(last viewed, completed) for the learner's lesson, (None, None) if never opened."""
+    row = (
+        LessonProgress.objects.filter(user=user, lesson_id=lesson_id)
+        .values_list("last_viewed_at", "completed_at")
+        .first()
     )
-    quizzes = Quiz.objects.published().filter(course=course).order_by().values_list(
-        Value("quiz"), "pk", "title", "slug", "position", "after_lesson__position"
-    )
-    rows = list(lessons.union(quizzes, all=True))
-    lesson_rows = sorted((r for r in rows if r[0] == "lesson"), key=lambda r: r[4])
-    quiz_rows = sorted(
-        (r for r in rows if r[0] == "quiz"),
-        key=lambda r: (r[5] is None, r[5] or 0, r[4], r[1]),
-    )
-    lesson_pks = {r[4]: r[1] for r in lesson_rows}  # position -> pk
-    lessons = [Lesson(pk=pk, course=course, title=title, slug=slug, position=position)
-               for _, pk, title, slug, position, _ in lesson_rows]
-    quizzes = [Quiz(pk=pk, course=course, title=title, slug=slug, position=position,
-                    after_lesson_id=lesson_pks.get(after))
-               for _, pk, title, slug, position, after in quiz_rows]
-    return course_steps(course, lessons, quizzes)
-
-
-def _count(queryset, group_by):
-    """A correlated COUNT(*) subquery, 0 when nothing matches."""
-    counts = queryset.order_by().values(group_by).annotate(n=Count("*")).values("n")
-    return Coalesce(Subquery(counts[:1]), 0)
-
-
-def dashboard_courses(user):
-    """The courses a learner has started, with progress and the next lesson."""
-    mine = LessonProgress.objects.filter(user=user, lesson__course=OuterRef("pk"))
-    member = Cohort.objects.filter(course=OuterRef("pk"), learners=user)
-    done = LessonProgress.objects.filter(
-        user=user, lesson=OuterRef("pk"), completed_at__isnull=False
-    )
-    next_lesson = (
-        Lesson.objects.published()
-        .filter(course=OuterRef("pk"))
-        .exclude(Exists(done))
-        .order_by("position")
-    )
-    return list(
-        Course.objects.published()
-        .filter(Exists(mine) | Exists(member))
-        .annotate(
-            lesson_count=_count(
-                Lesson.objects.published().filter(course=OuterRef("pk")), "course"
-            ),
-            completed_count=_count(
-                mine.filter(completed_at__isnull=False, lesson__published=True), "user"
-            ),
-            next_slug=Subquery(next_lesson.values("slug")[:1]),
-            next_title=Subquery(next_lesson.values("title")[:1]),
-            next_position=Subquery(next_lesson.values("position")[:1]),
-        )
-        .order_by("title")
-    )
+    return row or (None, None)
 
 
 def is_complete(user, course):
-    lessons = course_lessons(course, user)
-    done = sum(1 for lesson in lessons if lesson.completed_at)
-    quizzes = quiz_selectors.quizzes_with_results([course.pk], user)
-    return is_course_complete(done, len(lessons), quizzes)
+    outline = caching.outline(course.slug)
+    return outline is not None and learner_courses(user, [outline])[0].complete
 
 
 def taught_cohorts(user):
@@ -146,31 +81,98 @@ def is_course_complete(lessons_done, lessons_total, quizzes):
     )
 
 
-def learner_progress(user):
-    """Every course a learner has started or joined, with lessons, quizzes, topic
-    mastery, completion and certificate: for the dashboard and the API."""
-    courses = dashboard_courses(user)
-    ids = [course.pk for course in courses]
-    quizzes = quiz_selectors.quizzes_with_results(ids, user)
-    mastery = quiz_selectors.topic_mastery(
-        user, ids, labels={course.pk: course.topic_labels for course in courses}
+def _progress_rows(user, lesson_ids=None):
+    """{lesson id: (last viewed, completed)} for the learner: one query."""
+    rows = LessonProgress.objects.filter(user=user)
+    if lesson_ids is not None:
+        rows = rows.filter(lesson_id__in=lesson_ids)
+    return {
+        lesson_id: (viewed, completed)
+        for lesson_id, viewed, completed in rows.values_list(
+            "lesson_id", "last_viewed_at", "completed_at"
+        )
+    }
+
+
+def _with_learner(outline, progress, quizzes, certificates):
+    """The cached course (this request's own copy, fresh from the cache) with one
+    learner's figures: lessons with their viewed/completed times, quizzes with
+    results, completion, certificate."""
+    course = outline.course
+    course.lesson_list = outline.lessons
+    for lesson in course.lesson_list:
+        lesson.viewed_at, lesson.completed_at = progress.get(lesson.pk, (None, None))
+    course.lesson_count = len(course.lesson_list)
+    course.completed_count = sum(1 for lesson in course.lesson_list if lesson.completed_at)
+    upcoming = next((lesson for lesson in course.lesson_list if not lesson.completed_at), None)
+    course.next_slug = upcoming.slug if upcoming else None
+    course.next_title = upcoming.title if upcoming else None
+    course.next_position = upcoming.position if upcoming else None
+    course.quiz_list = [quiz for quiz in quizzes if quiz.course_id == course.pk]
+    for quiz in course.quiz_list:
+        quiz.course = course
+    course.quizzes_passed = sum(1 for quiz in course.quiz_list if quiz.has_passed)
+    course.complete = is_course_complete(
+        course.completed_count, course.lesson_count, course.quiz_list
     )
+    course.certificate = certificates.get(course.pk)
+    return course
+
+
+def learner_courses(user, outlines, *, progress=None):
+    """The learner's figures for these cached courses (`caching.CourseOutline`):
+    progress (unless given), quiz results, topic mastery and certificates, in
+    three queries."""
+    if progress is None:
+        progress = _progress_rows(
+            user, [lesson.pk for outline in outlines for lesson in outline.lessons]
+        )
+    all_quizzes = [quiz for outline in outlines for quiz in outline.quizzes]
+    attempts = quiz_selectors.attempts_for_progress(user, [quiz.pk for quiz in all_quizzes])
+    quizzes = quiz_selectors.with_results(all_quizzes, attempts)
+    ids = [outline.course.pk for outline in outlines]
     certificates = {
         c.course_id: c for c in Certificate.objects.filter(user=user, course_id__in=ids)
     }
-    classes = classes_of(user)
-    for course in courses:
-        course.classes = classes.get(course.pk, [])
-        course.quiz_list = [quiz for quiz in quizzes if quiz.course_id == course.pk]
-        for quiz in course.quiz_list:
-            quiz.course = course
+    mastery = quiz_selectors.mastery_from(
+        attempts,
+        {quiz.pk: quiz.course_id for quiz in all_quizzes},
+        labels={outline.course.pk: outline.course.topic_labels for outline in outlines},
+        lessons={lesson.pk: lesson for outline in outlines for lesson in outline.lessons},
+    )
+    courses = []
+    for outline in outlines:
+        course = _with_learner(outline, progress, quizzes, certificates)
         course.topics = mastery.get(course.pk, [])
         course.weak_topics = [topic for topic in course.topics if topic.weak]
-        course.quizzes_passed = sum(1 for quiz in course.quiz_list if quiz.has_passed)
-        course.complete = is_course_complete(
-            course.completed_count, course.lesson_count, course.quiz_list
-        )
-        course.certificate = certificates.get(course.pk)
+        courses.append(course)
+    return courses
+
+
+def learner_progress(user):
+    """Every course a learner has started or joined, with lessons, quizzes, topic
+    mastery, completion and certificate: for the dashboard and the API.
+
+    Courses come from the cache; the learner's own rows take four queries
+    (lesson progress, classes, attempts, certificates), whatever the size of
+    the course or the number of learners."""
+    catalogue = caching.catalogue()
+    progress = _progress_rows(user)
+    classes = classes_of(user)
+    started = {
+        outline.course.pk
+        for outline in catalogue.values()
+        if outline.course.pk in classes
+        or any(lesson.pk in progress for lesson in outline.lessons)
+    }
+    outlines = sorted(
+        (o for o in catalogue.values() if o.course.pk in started), key=lambda o: o.course.title
+    )
+    if not outlines:
+        return []
+    courses = learner_courses(user, outlines, progress=progress)
+    for course in courses:
+        course.classes = classes.get(course.pk, [])
         course.next_step = next_step(course)
     return courses
 

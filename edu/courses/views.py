@@ -1,19 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from edu.teaching import services as teaching
 from edu.throttling import throttle_posts
-from quizzes import selectors as quiz_selectors
 from quizzes import statistics
 from quizzes.models import Quiz
 
-from . import certificates, gradebook, path, selectors, services
-from .models import Certificate, Lesson
+from . import caching, certificates, gradebook, path, selectors, services
+from .models import Lesson
 from .permissions import instructor_required, is_instructor
 
 
@@ -28,24 +27,21 @@ def home(request):
 
 
 def course_detail(request, slug):
-    course = selectors.get_published_course(slug)
-    lessons = selectors.course_lessons(course, request.user)
-    quizzes = quiz_selectors.quizzes_with_results([course.pk], request.user)
-    for quiz in quizzes:
-        quiz.course = course
+    outline = caching.outline(slug)
+    if outline is None:
+        raise Http404("No such course.")
+    course = outline.course
+    if request.user.is_authenticated:
+        course = selectors.learner_courses(request.user, [outline])[0]
+        lessons, quizzes, topics = course.lesson_list, course.quiz_list, course.topics
+    else:
+        lessons, quizzes, topics = outline.lessons, outline.quizzes, []
     after = {}
     for quiz in quizzes:
         after.setdefault(quiz.after_lesson_id, []).append(quiz)
     for lesson in lessons:
         lesson.quizzes = after.pop(lesson.pk, [])
-    topics, certificate = [], None
-    if request.user.is_authenticated:
-        topics = quiz_selectors.topic_mastery(
-            request.user, [course.pk], labels={course.pk: course.topic_labels}
-        ).get(course.pk, [])
-        certificate = Certificate.objects.filter(user=request.user, course=course).first()
     completed = sum(1 for lesson in lessons if getattr(lesson, "completed_at", None))
-    complete = selectors.is_course_complete(completed, len(lessons), quizzes)
     return render(
         request,
         "courses/course_detail.html",
@@ -58,41 +54,36 @@ def course_detail(request, slug):
             "total": len(lessons),
             "quizzes_passed": sum(1 for q in quizzes if getattr(q, "has_passed", False)),
             "quiz_total": len(quizzes),
-            "complete": complete,
-            "certificate": certificate,
+            "complete": selectors.is_course_complete(completed, len(lessons), quizzes),
+            "certificate": getattr(course, "certificate", None),
         },
     )
 
 
 def lesson_detail(request, course_slug, slug):
-    lesson = selectors.get_lesson(course_slug, slug, request.user)
-    steps = selectors.course_path(lesson.course)
-    previous, following = path.neighbours(steps, "lesson", lesson.pk)
-    lessons = [step.pk for step in steps if step.kind == "lesson"]
+    """The lesson as every learner sees it comes rendered from the cache; the
+    learner's own part is one query (and at most one write per few minutes)."""
+    page = caching.lesson_page(course_slug, slug)
+    if page is None:
+        raise Http404("No such lesson.")
+    completed_at = None
     if request.user.is_authenticated:
+        viewed_at, completed_at = selectors.lesson_progress(request.user, page.lesson_id)
         services.record_lesson_view(
-            user=request.user, lesson=lesson, last_viewed_at=lesson.last_viewed_at
+            user=request.user, lesson_id=page.lesson_id, last_viewed_at=viewed_at
         )
     return render(
-        request,
-        "courses/lesson_detail.html",
-        {
-            "course": lesson.course,
-            "lesson": lesson,
-            "previous": previous,
-            "next": following,
-            "quizzes": path.quizzes_after(steps, lesson.pk),
-            "number": 1 + lessons.index(lesson.pk),
-            "total": len(lessons),
-        },
+        request, "courses/lesson_detail.html", {"page": page, "completed_at": completed_at}
     )
 
 
 def continue_path(request, slug):
     """Follow the course's path from a step (`?after=quiz-12`) to the next one."""
-    course = selectors.get_published_course(slug)
+    outline = caching.outline(slug)
+    if outline is None:
+        raise Http404("No such course.")
+    course, steps = outline.course, outline.steps
     kind, _, pk = request.GET.get("after", "").partition("-")
-    steps = selectors.course_path(course)
     if not pk.isdigit() or not any(s.kind == kind and s.pk == int(pk) for s in steps):
         return redirect(course)
     _, following = path.neighbours(steps, kind, int(pk))
@@ -118,7 +109,8 @@ def lesson_complete(request, course_slug, slug):
     )
     services.complete_lesson(user=request.user, lesson=lesson)
     messages.success(request, f"“{lesson.title}” marked as complete.")
-    _, following = path.neighbours(selectors.course_path(lesson.course), "lesson", lesson.pk)
+    steps = caching.outline(course_slug).steps
+    _, following = path.neighbours(steps, "lesson", lesson.pk)
     return redirect(following.url if following else lesson.get_absolute_url())
 
 

@@ -1,0 +1,157 @@
+"""Everything cached changes when the data behind it does: an admin edit (a
+model save, as the admin does it), an import, a submission, an account change.
+Never by waiting for a timeout."""
+
+import io
+import shutil
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.management import call_command
+from django.urls import reverse
+
+from edu.courses import caching as course_caching
+from quizzes import caching as quiz_caching
+from quizzes import services
+
+from .conftest import KLONOPIN
+from .factories import LessonFactory, QuestionFactory, QuizFactory
+
+
+@pytest.mark.django_db
+def test_an_admin_edit_of_a_lesson_changes_its_cached_page(learner_client, course_with_lessons):
+    course, (lesson, following) = course_with_lessons(2)
+    assert "A paragraph of text." in learner_client.get(lesson.get_absolute_url()).text
+    lesson.body = "Rewritten by the author."
+    lesson.save()
+    assert "Rewritten by the author." in learner_client.get(lesson.get_absolute_url()).text
+    following.title = "A renamed next lesson"
+    following.save()
+    assert "A renamed next lesson" in learner_client.get(lesson.get_absolute_url()).text
+    following.published = False
+    following.save()
+    assert learner_client.get(following.get_absolute_url()).status_code == 404
+    assert "A renamed next lesson" not in learner_client.get(course.get_absolute_url()).text
+
+
+@pytest.mark.django_db
+def test_quiz_and_course_edits_change_the_outline_and_the_dashboard(
+    learner_client, course_with_lessons
+):
+    course, (lesson,) = course_with_lessons(1)
+    quiz = QuizFactory(course=course, after_lesson=lesson, title="Before")
+    QuestionFactory(quiz=quiz)
+    learner_client.get(lesson.get_absolute_url())  # started: on the dashboard
+    assert "Before" in learner_client.get(course.get_absolute_url()).text
+    assert "Before" in learner_client.get(reverse("courses:dashboard")).text
+    quiz.title = "After"
+    quiz.save()
+    course.title = "A renamed course"
+    course.save()
+    assert "After" in learner_client.get(course.get_absolute_url()).text
+    dashboard = learner_client.get(reverse("courses:dashboard")).text
+    assert "After" in dashboard and "A renamed course" in dashboard
+    quiz.delete()
+    assert "After" not in learner_client.get(course.get_absolute_url()).text
+
+
+@pytest.mark.django_db
+def test_a_question_edit_changes_the_pool_new_attempts_draw(learner):
+    quiz = QuizFactory()
+    question = QuestionFactory(quiz=quiz)
+    services.start_attempt(user=learner, quiz=quiz)  # the pool is now cached
+    question.stem = "A stem the author corrected."
+    question.save()
+    choice = question.choices.first()
+    choice.text = "A corrected option."
+    choice.save()
+    other = get_user_model().objects.create_user("grace", password="pw-xyz-123456")
+    attempt, _ = services.start_attempt(user=other, quiz=quiz)
+    snapshot = attempt.response_list[0].snapshot
+    assert snapshot["stem"] == "A stem the author corrected."
+    assert "A corrected option." in [c["text"] for c in snapshot["choices"]]
+
+
+@pytest.mark.django_db
+def test_an_import_changes_every_cached_page_and_pool(client, klonopin, tmp_path):
+    lesson = klonopin.lessons.order_by("position")[1]
+    quiz = klonopin.quizzes.get(slug="withdrawal-safety")
+    page = client.get(lesson.get_absolute_url()).text
+    pool = quiz_caching.cached_pool(quiz)
+    assert "Clinical notes" in page and pool
+    folder = tmp_path / "klonopin"
+    shutil.copytree(KLONOPIN, folder)
+    article = folder / "article.txt"
+    article.write_text(
+        article.read_text(encoding="utf-8").replace("GABA", "GABA (re-imported)", 1),
+        encoding="utf-8",
+    )
+    bank = folder / "questions.gift"
+    text = bank.read_text(encoding="utf-8")
+    first_stem = quiz.questions.order_by("position").first().stem
+    bank.write_text(text.replace(first_stem[:40], "RE-IMPORTED " + first_stem[:40], 1),
+                    encoding="utf-8")
+    call_command("load_course", str(folder), stdout=io.StringIO())
+    pages = [client.get(lesson.get_absolute_url()).text
+             for lesson in klonopin.lessons.filter(published=True)]
+    assert any("GABA (re-imported)" in text for text in pages)
+    stems = [q["snapshot"]["stem"] for q in quiz_caching.cached_pool(quiz)]
+    assert any(stem.startswith("RE-IMPORTED") for stem in stems)
+
+
+@pytest.mark.django_db
+def test_a_submission_shows_at_once_on_the_dashboard_and_outline(learner_client, learner,
+                                                                 course_with_lessons):
+    course, (lesson,) = course_with_lessons(1)
+    quiz = QuizFactory(course=course, after_lesson=lesson, pass_mark=50)
+    QuestionFactory(quiz=quiz)
+    learner_client.get(lesson.get_absolute_url())
+    learner_client.get(reverse("courses:dashboard"))  # warm
+    attempt, _ = services.start_attempt(user=learner, quiz=quiz)
+    response = attempt.response_list[0]
+    key = [c["token"] for c in response.snapshot["choices"] if c["correct"]]
+    services.save_and_submit(attempt_id=attempt.pk, answers={response.pk: key})
+    dashboard = learner_client.get(reverse("courses:dashboard")).text
+    outline = learner_client.get(course.get_absolute_url()).text
+    for html in (dashboard, outline):
+        assert "Passed, best 100%" in html
+
+
+@pytest.mark.django_db
+def test_account_changes_reach_the_cached_signed_in_user(client, learner):
+    client.force_login(learner)
+    assert client.get(reverse("courses:dashboard")).status_code == 200  # cached now
+    learner.full_name = "Ada Renamed"
+    learner.save()
+    assert "Ada Renamed" in client.get(reverse("account")).text
+    learner.is_active = False
+    learner.save()
+    assert client.get(reverse("courses:dashboard")).status_code == 302  # signed out
+
+
+@pytest.mark.django_db
+def test_a_password_change_ends_sessions_whose_user_was_cached(client, learner):
+    client.force_login(learner)
+    assert client.get(reverse("courses:dashboard")).status_code == 200
+    learner.set_password("a-new-secret-phrase")
+    learner.save()
+    assert client.get(reverse("courses:dashboard")).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_generations_change_again_when_the_writing_transaction_commits():
+    """A reader racing an import could cache the old content under the new
+    generation; the second change on commit leaves that entry unread."""
+    from django.db import transaction
+
+    before = course_caching.generation(), quiz_caching.generation()
+    with transaction.atomic():
+        lesson = LessonFactory()
+        during = course_caching.generation()
+        assert during != before[0]
+        QuestionFactory(quiz=QuizFactory(course=lesson.course))
+        bank_during = quiz_caching.generation()
+    assert course_caching.generation() not in (before[0], during)
+    assert quiz_caching.generation() not in (before[1], bank_during)
+    assert cache.get(course_caching.GENERATION_KEY) == course_caching.generation()

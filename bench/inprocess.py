@@ -3,8 +3,9 @@ write costs the app server, without the network or the load generator.
 
 Run by bench/run.py (the "queries" and "CPU ms" columns), or alone against a
 seeded database: `python bench/inprocess.py` with the bench environment.
-Each request goes through Django's full handler and middleware (the test
-client); CPU is the process time of each request, median and p90 over many.
+Each request goes through Django's WSGI handler and every middleware, as under
+gunicorn (not the test client, whose own work would be counted); CPU is the
+process time of each request, median and p90 over many.
 """
 
 import json
@@ -14,10 +15,65 @@ import time
 SAMPLES = 200
 
 
-def _client(user=None):
-    from django.test import Client
+_HANDLER = None
+CSRF = "b" * 32  # a CSRF secret: sent as the cookie and echoed in the header
 
-    client = Client()
+
+class WsgiClient:
+    """Requests straight into one shared WSGI handler, with a session cookie."""
+
+    def __init__(self):
+        global _HANDLER
+        from django.core.handlers.wsgi import WSGIHandler
+
+        if _HANDLER is None:
+            _HANDLER = WSGIHandler()
+        self.session = None
+
+    def force_login(self, user):
+        from django.test import Client
+
+        login = Client()
+        login.force_login(user)
+        self.session = login.cookies["sessionid"].value
+
+    def _call(self, method, path, body=b"", content_type=None):
+        from django.test.client import FakePayload
+
+        cookies = f"csrftoken={CSRF}" + (f"; sessionid={self.session}" if self.session else "")
+        environ = {
+            "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "127.0.0.1", "HTTP_COOKIE": cookies, "HTTP_X_CSRFTOKEN": CSRF,
+            "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
+            "wsgi.input": FakePayload(body), "CONTENT_LENGTH": str(len(body)),
+        }
+        if content_type:
+            environ["CONTENT_TYPE"] = content_type
+        response = _HANDLER(environ, lambda status, headers, exc_info=None: None)
+        response.content  # noqa: B018  (a streaming body is read in full)
+        return response
+
+    def get(self, path):
+        return self._call("GET", path)
+
+    def post(self, path, data=None, content_type=None):
+        from urllib.parse import urlencode
+
+        if content_type is None and data is not None:
+            body = urlencode(data, doseq=True).encode()
+            content_type = "application/x-www-form-urlencoded"
+        else:
+            body = (data or "").encode() if isinstance(data or "", str) else data
+        return self._call("POST", path, body, content_type)
+
+
+def _json(response):
+    return json.loads(response.content)
+
+
+def _client(user=None):
+    client = WsgiClient()
     if user is not None:
         client.force_login(user)
     return client
@@ -55,7 +111,7 @@ def reads(fx, samples=SAMPLES):
     client = _client(learner)
     # An open attempt of a topic quiz for the attempt page.
     started = client.post(f"/api/v1/quizzes/{fx['topic_quiz']}/attempts/")
-    attempt = started.json()["id"]
+    attempt = _json(started)["id"]
     pages = {
         "healthz": (_client(), "/healthz"),
         "lesson": (client, fx["lessons"][2]),
@@ -104,7 +160,7 @@ def writes(fx, samples=SAMPLES // 4):
         first = index == 0  # the first round counts queries; the others are timed
         client.force_login(learner)
         url = f"/api/v1/quizzes/{fx['topic_quiz']}/attempts/"
-        attempt = run("REST start", lambda client=client, url=url: client.post(url), first).json()
+        attempt = _json(run("REST start", lambda client=client, url=url: client.post(url), first))
         question = attempt["questions"][0]
         body = json.dumps({"answers": [{"question": question["id"],
                                         "options": [question["options"][0]["token"]]}]})
@@ -114,7 +170,7 @@ def writes(fx, samples=SAMPLES // 4):
         submit_url = f"/api/v1/attempts/{attempt['id']}/submit/"
         run("REST submit", lambda client=client, url=submit_url: client.post(url), first)
         # The form: a new attempt, every question answered, submitted in one post.
-        attempt = client.post(url).json()
+        attempt = _json(client.post(url))
         form = {"action": "submit"}
         for q in attempt["questions"]:
             form[f"r{q['id']}"] = q["options"][0]["token"]

@@ -3,17 +3,21 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 
-from .models import Attempt, BlueprintEntry, Question, Quiz, ReviewWhen
+from . import caching
+from .models import Attempt, Quiz, ReviewWhen
 
 WEAK_BELOW = Decimal(80)  # percent: a topic under this is shown as one to review
 
 
 def get_quiz(course_slug, slug):
     return get_object_or_404(
-        Quiz.objects.published().select_related("course", "after_lesson"),
+        Quiz.objects.published().select_related("course", "after_lesson").defer(
+            "after_lesson__body", "after_lesson__body_html", "after_lesson__notes",
+            "after_lesson__notes_html", "course__summary",
+        ),
         course__slug=course_slug,
         slug=slug,
     )
@@ -161,22 +165,16 @@ def topics_of(responses, labels=None):
 
 
 def questions_per_attempt(quiz):
-    """How many questions one attempt shows: the blueprint's sum, the draw, or all."""
-    def total(queryset, expression):
-        return Subquery(
-            queryset.filter(quiz=OuterRef("pk")).order_by().values("quiz")
-            .annotate(total=expression).values("total")
-        )
-
-    row = Quiz.objects.filter(pk=quiz.pk).values(
-        drawn=total(BlueprintEntry.objects, Sum("count")),
-        pool=total(Question.objects, Count("*")),
-    ).get()
-    if row["drawn"]:
-        return row["drawn"]
-    pool = row["pool"] or 0
-    return min(quiz.questions_per_attempt or pool, pool)
-
+    """How many questions one attempt shows: what the blueprint draws from each
+    source, the quiz's draw, or all; from the cached pool, without a query."""
+    pool = caching.cached_pool(quiz)
+    if pool and pool[0]["draw"] is not None:
+        per_source = {}
+        for question in pool:
+            per_source[question["quiz_id"]] = per_source.get(question["quiz_id"], 0) + 1
+        draws = {question["quiz_id"]: question["draw"] for question in pool}
+        return sum(min(draws[source], n) for source, n in per_source.items())
+    return min(quiz.questions_per_attempt or len(pool), len(pool))
 
 def questions_for_learner(responses):
     """What the attempt page may show: stems and options by their per-attempt

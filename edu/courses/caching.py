@@ -81,6 +81,9 @@ def _outlines():
         outlines[quiz.course_id].quizzes.append(quiz)
     for outline in outlines.values():
         outline.steps = course_steps(outline.course, outline.lessons, outline.quizzes)
+        # Reversed once here rather than on every page that links them.
+        for item in [outline.course, *outline.lessons, *outline.quizzes]:
+            item.absolute_url = item.get_absolute_url()
     return {outline.course.slug: outline for outline in outlines.values()}
 
 

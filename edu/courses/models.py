@@ -37,7 +37,10 @@ class Course(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("courses:course", kwargs={"slug": self.slug})
+        # A course from the cached catalogue carries its URL (caching.py).
+        return self.__dict__.get("absolute_url") or reverse(
+            "courses:course", kwargs={"slug": self.slug}
+        )
 
     def get_continue_url(self):
         """Add `?after=quiz-ID` (or `lesson-ID`) to reach the next step of the path."""
@@ -132,7 +135,8 @@ class Lesson(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse(
+        # A lesson from the cached catalogue carries its URL (caching.py).
+        return self.__dict__.get("absolute_url") or reverse(
             "courses:lesson", kwargs={"course_slug": self.course.slug, "slug": self.slug}
         )
 

@@ -10,6 +10,8 @@ from . import caching
 from .models import Attempt, Quiz, ReviewWhen
 
 WEAK_BELOW = Decimal(80)  # percent: a topic under this is shown as one to review
+# A lesson's long texts: never needed where a question only links its lesson.
+LESSON_TEXTS = ("lesson__body", "lesson__body_html", "lesson__notes", "lesson__notes_html")
 
 
 def get_quiz(course_slug, slug):
@@ -120,7 +122,15 @@ def review_policy(attempt):
 
 
 def responses_of(attempt):
-    return list(attempt.responses.select_related("lesson__course").order_by("position"))
+    """An attempt's responses in order, each with the lesson to review (its course
+    is the attempt's): the lessons' texts are not read."""
+    responses = list(
+        attempt.responses.select_related("lesson").defer(*LESSON_TEXTS).order_by("position")
+    )
+    for response in responses:
+        if response.lesson is not None:
+            response.lesson.course = attempt.quiz.course
+    return responses
 
 
 @dataclass

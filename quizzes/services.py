@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from . import caching, scoring
 from .models import Attempt, Response
+from .selectors import LESSON_TEXTS
 from .signals import attempt_submitted
 
 
@@ -332,8 +333,10 @@ def save_answers(*, attempt_id, answers, user=None, check=(), now=None):
     now = now or timezone.now()
     named = _response_ids(answers)
     to_check = _response_ids(check)
-    responses = Response.objects.select_for_update(of=("attempt",)).select_related(
-        "attempt__quiz", "lesson"
+    responses = (
+        Response.objects.select_for_update(of=("attempt",))
+        .select_related("attempt__quiz", "lesson")
+        .defer(*LESSON_TEXTS)
     )
     if user is not None:
         responses = responses.filter(attempt__user=user)
@@ -385,7 +388,10 @@ def submit_attempt(*, attempt_id, user=None, answers=None, now=None):
     now = now or timezone.now()
     attempt = _lock(attempt_id, user)
     responses = list(
-        Response.objects.filter(attempt_id=attempt.pk).select_related("lesson").order_by("position")
+        Response.objects.filter(attempt_id=attempt.pk)
+        .select_related("lesson")
+        .defer(*LESSON_TEXTS)
+        .order_by("position")
     )
     for response in responses:
         if response.lesson is not None:

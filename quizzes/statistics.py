@@ -13,10 +13,11 @@ test (the attempt's total minus p), over the n first attempts that include it:
 
 The rest-of-test score is read, not summed: r = attempt.points − p, where
 `points` is the attempt's raw total stored at submission. So the database
-returns, in one scan of the responses joined to their attempts, how many
-first-attempt responses share each (item, options picked, p, r): a small joint
-histogram from which every sum (Σp, Σp², Σr, Σr², Σpr), both marginal
-histograms and the option counts follow; no response is loaded one by one.
+returns, from the responses joined to their attempts, how many first-attempt
+responses share each (item, p, points): a small joint histogram from which
+every sum (Σp, Σp², Σr, Σr², Σpr) and both marginal histograms follow; and,
+in a second query, how many share each (item, options picked). No response is
+loaded one by one, and no attempt's total is summed again.
 """
 
 import json
@@ -126,34 +127,51 @@ def first_attempts(quiz, user_ids=None):
     return attempts
 
 
+# Rows are grouped by the attempt's stored points, not by points − p: the
+# database only counts, and the rest score r = points − p is worked out here.
 JOINT_SQL = """
-    SELECT r.question_id, r.selected, COALESCE(r.score, 0),
-           a.total - COALESCE(r.score, 0), COUNT(*), MIN(r.id)
+    SELECT r.question_id, COALESCE(r.score, 0), a.total, COUNT(*)
     FROM quizzes_response r
     JOIN ({attempts}) a ON a.attempt = r.attempt_id
     WHERE r.question_id IS NOT NULL
-    GROUP BY r.question_id, r.selected, COALESCE(r.score, 0), a.total - COALESCE(r.score, 0)
+    GROUP BY r.question_id, COALESCE(r.score, 0), a.total
+"""
+# The options picked, grouped as text: hashing text is cheaper than hashing JSON.
+PICKS_SQL = """
+    SELECT r.question_id, CAST(r.selected AS TEXT), COUNT(*), MIN(r.id)
+    FROM quizzes_response r
+    JOIN ({attempts}) a ON a.attempt = r.attempt_id
+    WHERE r.question_id IS NOT NULL
+    GROUP BY r.question_id, CAST(r.selected AS TEXT)
 """
 
 
 def _histograms(attempts):
-    """From one scan: {question: {(p, rest): count}}, {question: {choice id: picks}}
+    """Two scans: {question: {(p, rest): count}}, {question: {choice id: picks}}
     and {question: the id of one of its responses} over the attempts."""
-    sql, params = (
-        attempts.order_by().values(attempt=F("pk"), total=F("points")).query.sql_with_params()
-    )
+    attempts = attempts.order_by().values(attempt=F("pk"), total=F("points"))
+    sql, params = attempts.query.sql_with_params()
     joint = defaultdict(lambda: defaultdict(int))
     picks = defaultdict(lambda: defaultdict(int))
     first = {}
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        cursor.execute(JOINT_SQL.format(attempts=sql), params)
-        for question_id, selected, p, rest, count, response_id in cursor.fetchall():
-            joint[question_id][(round(float(p), 6), round(float(rest), 6))] += count
-            if isinstance(selected, str):
-                selected = json.loads(selected)
-            for choice_id in selected or []:
-                picks[question_id][choice_id] += count
-            first[question_id] = min(first.get(question_id, response_id), response_id)
+        if postgres:
+            # Compiling these two queries (JIT) can take longer than running them.
+            cursor.execute("SET jit = off")
+        try:
+            cursor.execute(JOINT_SQL.format(attempts=sql), params)
+            for question_id, p, total, count in cursor.fetchall():
+                p, total = float(p), float(total)
+                joint[question_id][(round(p, 6), round(total - p, 6))] += count
+            cursor.execute(PICKS_SQL.format(attempts=sql), params)
+            for question_id, selected, count, response_id in cursor.fetchall():
+                for choice_id in json.loads(selected) or []:
+                    picks[question_id][choice_id] += count
+                first[question_id] = min(first.get(question_id, response_id), response_id)
+        finally:
+            if postgres:
+                cursor.execute("RESET jit")
     return joint, picks, first
 
 

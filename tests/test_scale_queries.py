@@ -21,8 +21,9 @@ from .test_instructors import pass_quiz
 # course quizzes, lessons, then per batch: learners, lesson figures, attempt
 # figures; and the empty read that ends it.
 CSV_QUERIES = 6
-# the joint histogram, the questions, one snapshot per item, the attempt count
-ITEM_ANALYSIS_QUERIES = 4
+# the joint histogram, the option picks, the questions, one snapshot per item,
+# the attempt count; on PostgreSQL also JIT off and back on around the first two.
+ITEM_ANALYSIS_QUERIES = 7
 
 
 def seeded(learners, attempts=2):

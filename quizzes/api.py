@@ -16,6 +16,7 @@ from .serializers import (
     AttemptSummarySerializer,
     ErrorSerializer,
     QuizSerializer,
+    attempt_data,
     learner_questions,
 )
 
@@ -29,6 +30,8 @@ class QuizViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = QuizSerializer
 
     def get_queryset(self):
+        if self.action == "attempts":  # starting needs the quiz and its course only
+            return Quiz.objects.published().select_related("course")
         quizzes = selectors.in_path_order(
             Quiz.objects.published().select_related("course", "after_lesson")
         )
@@ -73,10 +76,10 @@ class QuizViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def _attempt_data(attempt, responses):
-    """An attempt with its questions; the review as its options allow (an attempt
-    read with its standing: `get_own_attempt(..., with_standing=True)`)."""
-    context = {"responses": responses, "policy": selectors.review_policy(attempt)}
-    return AttemptSerializer(attempt, context=context).data
+    """An attempt with its questions (AttemptSerializer's shape); the review as
+    its options allow (an attempt read with its standing:
+    `get_own_attempt(..., with_standing=True)` or `selectors.with_standing`)."""
+    return attempt_data(attempt, responses, selectors.review_policy(attempt))
 
 
 def _own(pk, request):

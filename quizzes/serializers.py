@@ -105,6 +105,31 @@ class AttemptSerializer(serializers.ModelSerializer):
         return learner_questions(attempt, responses, self.context.get("policy"))
 
 
+_MOMENT = serializers.DateTimeField()
+_PERCENT = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+
+def attempt_data(attempt, responses, policy=None):
+    """What AttemptSerializer gives, built directly: the same fields, formats and
+    review rules, at a fraction of a ModelSerializer's cost per request."""
+
+    def moment(value):
+        return None if value is None else _MOMENT.to_representation(value)
+
+    return {
+        "id": attempt.pk,
+        "quiz": attempt.quiz.slug,
+        "course": attempt.quiz.course.slug,
+        "number": attempt.number,
+        "state": attempt.state,
+        "started_at": moment(attempt.started_at),
+        "submitted_at": moment(attempt.submitted_at),
+        "score": None if attempt.score is None else _PERCENT.to_representation(attempt.score),
+        "passed": attempt.passed,
+        "questions": learner_questions(attempt, responses, policy),
+    }
+
+
 def learner_questions(attempt, responses, policy=None):
     """The questions of an attempt as AttemptQuestionSerializer describes them,
     built directly (a nested serializer per option would cost more than the

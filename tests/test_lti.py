@@ -508,6 +508,20 @@ def test_only_the_launching_platform_may_frame_the_site(client, platform, regist
     assert frame_ancestors(refused) == [platform.url]  # its error page shows in the LMS
 
 
+def test_a_framing_options_edit_reaches_the_csp_at_once(client, platform, registration, quiz):
+    follow(client, launch(client, platform, resource="quiz:pharm/gaba-quiz"))
+    assert frame_ancestors(client.get("/")) == [platform.url]  # cached now
+    from edu.lti.models import PlatformOptions
+
+    PlatformOptions.objects.update_or_create(
+        registration=registration, defaults={"frame_origins": "https://school.example.edu"}
+    )
+    assert frame_ancestors(client.get("/")) == [platform.url, "https://school.example.edu"]
+    registration.is_active = False
+    registration.save()
+    assert frame_ancestors(client.get("/")) == ["'none'"]
+
+
 def test_over_https_an_lti_sessions_cookies_work_in_an_iframe(client, platform, registration,
                                                               course):
     state, nonce = oidc_login(client, platform, secure=True)

@@ -1,8 +1,19 @@
 """Signal receivers: the assessment engine tells, this app listens."""
 
-from . import services
+from django.core.cache import cache
+from django.db import transaction
+
+from . import selectors, services
 
 
 def queue_grade(sender, attempt, **kwargs):
     """Inside the submit transaction: an outbox row for a quiz opened from an LMS."""
     services.queue_grade(attempt=attempt)
+
+
+def forget_frame_origins(sender, instance, **kwargs):
+    """A registration or its framing options saved or deleted: its frame origins
+    are read again (at once, and again after the transaction commits)."""
+    key = selectors.frame_origins_key(getattr(instance, "registration_id", instance.pk))
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))

@@ -13,7 +13,7 @@ from quizzes.models import Quiz
 
 from .models import CohortLink, GradePost, QuizLaunch, RosterEntry
 
-FRAME_ORIGINS_TTL = 60  # seconds a registration's frame origins are cached
+FRAME_ORIGINS_TTL = 24 * 3600  # a bound on memory; a registration's save replaces it
 
 
 def _origin(url):
@@ -23,10 +23,15 @@ def _origin(url):
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def frame_origins_key(registration_id):
+    return f"lti-frame-origins-{registration_id}"
+
+
 def frame_origins(registration_id):
     """The origins that may frame the module for this (active) registration: its
-    issuer's and auth URL's, plus the ones listed in its framing options."""
-    key = f"lti-frame-origins-{registration_id}"
+    issuer's and auth URL's, plus the ones listed in its framing options.
+    Cached; `receivers.forget_frame_origins` drops the entry when either changes."""
+    key = frame_origins_key(registration_id)
     origins = cache.get(key)
     if origins is None:
         registration = (

@@ -11,6 +11,7 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": "a-production-secret-that-is-long-and-random-enough-0123456789abcdef",
     "DJANGO_ALLOWED_HOSTS": "learn.example.edu",
     "DATABASE_URL": "sqlite:////tmp/unused.sqlite3",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
 }
 
 
@@ -34,6 +35,14 @@ def test_check_deploy_is_clean_with_production_values():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_the_cache_is_one_process_own():
+    env = {k: v for k, v in PRODUCTION.items() if k != "REDIS_URL"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "courses.W001" in result.stderr + result.stdout
+    assert "Set REDIS_URL" in result.stderr + result.stdout
 
 
 def test_secret_key_is_required_when_debug_is_off():

@@ -10,7 +10,7 @@ class CoursesConfig(AppConfig):
     def ready(self):
         from quizzes.models import BlueprintEntry, Quiz
 
-        from . import caching
+        from . import caching, checks  # noqa: F401  (checks registers itself)
         from .models import Course, Lesson, Reference
 
         for model in (Course, Lesson, Reference, Quiz, BlueprintEntry):

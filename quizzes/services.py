@@ -232,6 +232,15 @@ def start_attempt(*, user, quiz, rng=None, now=None):
     return attempt, True
 
 
+def _db_params(columns, rows):
+    """The rows' values, flattened and prepared as each column stores them."""
+    return [
+        column.get_db_prep_save(value, connection)
+        for row in rows
+        for column, value in zip(columns, row, strict=True)
+    ]
+
+
 def _insert_rows(model, fields, rows):
     """Insert many rows in one INSERT … VALUES … RETURNING id; the new ids in order.
 
@@ -241,12 +250,7 @@ def _insert_rows(model, fields, rows):
     meta = model._meta
     quote = connection.ops.quote_name
     columns = [meta.get_field(name) for name in fields]
-    params = []
-    for row in rows:
-        params.extend(
-            column.get_db_prep_save(value, connection)
-            for column, value in zip(columns, row, strict=True)
-        )
+    params = _db_params(columns, rows)
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c.column) for c in columns)}) "
@@ -271,12 +275,7 @@ def _update_rows(model, fields, rows, *, unless=None):
     meta = model._meta
     quote = connection.ops.quote_name
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
-    params = []
-    for row in rows:
-        params.extend(
-            column.get_db_prep_save(value, connection)
-            for column, value in zip(columns, row, strict=True)
-        )
+    params = _db_params(columns, rows)
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     names = ", ".join(quote(column.column) for column in columns)
     sets = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])

@@ -10,7 +10,8 @@ are read when asked for, as usual.
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.db import transaction
+
+from edu.cache import now_and_on_commit
 
 SECONDS = 3600  # a bound on memory, never the way an entry goes stale
 
@@ -34,5 +35,4 @@ class CachedModelBackend(ModelBackend):
 def forget_user(sender, instance, **kwargs):
     """Receiver for saves and deletes of users."""
     key = user_key(instance.pk)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    now_and_on_commit(lambda: cache.delete(key))

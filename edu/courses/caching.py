@@ -20,9 +20,10 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+
+from edu.cache import now_and_on_commit
 
 GENERATION_KEY = "courses:content"
 SECONDS = 24 * 3600  # a bound on memory, never the way an entry goes stale
@@ -39,11 +40,7 @@ def generation():
 def content_changed(**kwargs):
     """Receiver for saves and deletes of what the course pages show; also called
     by the importers, whose bulk writes send no signal."""
-    def renew():
-        cache.set(GENERATION_KEY, secrets.token_hex(6), None)
-
-    renew()
-    transaction.on_commit(renew)
+    now_and_on_commit(lambda: cache.set(GENERATION_KEY, secrets.token_hex(6), None))
 
 
 @dataclass

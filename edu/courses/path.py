@@ -57,8 +57,3 @@ def quizzes_after(steps, lesson_pk):
             break
         following.append(step)
     return following
-
-
-def first_undone(steps, done):
-    """The learner's one next step: the first lesson or quiz not yet done."""
-    return next((step for step in steps if (step.kind, step.pk) not in done), steps[-1])

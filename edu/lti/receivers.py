@@ -1,7 +1,8 @@
 """Signal receivers: the assessment engine tells, this app listens."""
 
 from django.core.cache import cache
-from django.db import transaction
+
+from edu.cache import now_and_on_commit
 
 from . import selectors, services
 
@@ -15,5 +16,4 @@ def forget_frame_origins(sender, instance, **kwargs):
     """A registration or its framing options saved or deleted: its frame origins
     are read again (at once, and again after the transaction commits)."""
     key = selectors.frame_origins_key(getattr(instance, "registration_id", instance.pk))
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    now_and_on_commit(lambda: cache.delete(key))

@@ -18,6 +18,7 @@ from django.utils import timezone
 from lti_tool.lti_core.utils import normalize_role
 from lti_tool.utils import sync_data_from_launch
 
+from edu.cache import now_and_on_commit
 from edu.courses.models import Cohort
 from edu.courses.permissions import TEACH
 from edu.teaching import services as teaching
@@ -208,11 +209,7 @@ def accept_launch(*, launch, resource, request=None, now=None):
 
 def _mark_launched(user_id):
     """Tell `selectors.has_quiz_launches` at once, and again on commit."""
-    def mark():
-        cache.set(selectors.launched_key(user_id), True, None)
-
-    mark()
-    transaction.on_commit(mark)
+    now_and_on_commit(lambda: cache.set(selectors.launched_key(user_id), True, None))
 
 
 def start_handoff(*, user, destination):

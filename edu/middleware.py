@@ -3,7 +3,9 @@
 import zoneinfo
 
 from csp.constants import UNSAFE_INLINE
+from django.contrib.auth.middleware import get_user
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from .errors import error_response, is_api
 
@@ -43,13 +45,21 @@ class RejectNulMiddleware:
 
 
 class UserTimeZoneMiddleware:
-    """Show times in the signed-in user's time zone (their account setting)."""
+    """Show times in the signed-in user's time zone (their account setting).
+
+    That loads the user on every request, so the lazy `request.user` that
+    AuthenticationMiddleware sets is replaced by the user itself: a page reads
+    it a hundred times, and each read through the proxy costs a raised and
+    caught AttributeError.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         user = getattr(request, "user", None)
+        if isinstance(user, SimpleLazyObject):
+            user = request.user = get_user(request)  # loaded once per request
         if user is not None and user.is_authenticated and user.time_zone:
             timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
         else:

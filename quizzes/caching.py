@@ -1,10 +1,11 @@
 """What the engine keeps in the cache, and the writes that replace it.
 
 Owner: this module. The question pools (every question an attempt of a quiz
-may draw, with options and key, as plain data) are keyed by a bank generation;
-any save or delete of a quiz, question, option or blueprint entry starts a new
-generation, at once and again when its transaction commits (so a reader
-racing the transaction cannot keep the old bank under the new name).
+may draw, with options and key, as plain data) carry the bank generation they
+were built in (see `of_generation`); any save or delete of a quiz, question,
+option or blueprint entry starts a new generation, at once and again when its
+transaction commits (so a reader racing the transaction cannot keep the old
+bank under the new name).
 """
 
 import secrets
@@ -17,13 +18,35 @@ GENERATION_KEY = "quizzes:bank"
 POOL_SECONDS = 24 * 3600  # a bound on memory, never the way an entry goes stale
 
 
-def generation():
-    """The bank's current generation: a random name, replaced on every change."""
-    current = cache.get(GENERATION_KEY)
+def generation(generation_key=GENERATION_KEY):
+    """The current generation under `generation_key` (the bank's by default): a
+    random name, replaced on every change."""
+    current = cache.get(generation_key)
     if current is None:
-        cache.add(GENERATION_KEY, secrets.token_hex(6), None)
-        current = cache.get(GENERATION_KEY)
+        cache.add(generation_key, secrets.token_hex(6), None)
+        current = cache.get(generation_key)
     return current
+
+
+def of_generation(generation_key, key, build, seconds):
+    """The value cached under `key` if it was built in the generation now under
+    `generation_key`; otherwise `build()` it and cache it (None is not cached).
+    One round trip when it is there: the generation and the entry come in one
+    MGET, and the entry carries the generation it was built in.
+
+    A reader that built from older data stamps it with the older generation, so
+    the next reader builds again: never a stale entry under the current name.
+    """
+    found = cache.get_many([generation_key, key])
+    current = found.get(generation_key)
+    entry = found.get(key)
+    if current is not None and entry is not None and entry[0] == current:
+        return entry[1]
+    current = current or generation(generation_key)
+    value = build()
+    if value is not None:
+        cache.set(key, (current, value), seconds)
+    return value
 
 
 def bank_changed(**kwargs):
@@ -55,19 +78,20 @@ def question_pool(quiz):
 def cached_pool(quiz):
     """`question_pool` as plain data, from the cache: [{"id", "quiz_id",
     "position", "lesson_id", "draw", "snapshot"}], the snapshot without tokens."""
+    return of_generation(GENERATION_KEY, f"quizzes:pool:{quiz.pk}", lambda: _pool(quiz),
+                         POOL_SECONDS)
+
+
+def _pool(quiz):
     from .services import snapshot_of
 
-    key = f"quizzes:pool:{quiz.pk}:{generation()}"
-    pool = cache.get(key)
-    if pool is None:
-        pool = []
-        for question in question_pool(quiz):
-            snapshot = snapshot_of(question, question.choices.all())
-            for choice in snapshot["choices"]:
-                del choice["token"]
-            pool.append({
-                "id": question.pk, "quiz_id": question.quiz_id, "position": question.position,
-                "lesson_id": question.lesson_id, "draw": question.draw, "snapshot": snapshot,
-            })
-        cache.set(key, pool, POOL_SECONDS)
+    pool = []
+    for question in question_pool(quiz):
+        snapshot = snapshot_of(question, question.choices.all())
+        for choice in snapshot["choices"]:
+            del choice["token"]
+        pool.append({
+            "id": question.pk, "quiz_id": question.quiz_id, "position": question.position,
+            "lesson_id": question.lesson_id, "draw": question.draw, "snapshot": snapshot,
+        })
     return pool

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from . import caching
 from .models import Attempt, Quiz, ReviewWhen
+from .prepared import PreparedQuery
 
 WEAK_BELOW = Decimal(80)  # percent: a topic under this is shown as one to review
 # A lesson's long texts: never needed where a question only links its lesson.
@@ -245,16 +246,25 @@ def review_of(response, policy=FULL_REVIEW):
     }
 
 
+_PROGRESS_FIELDS = ("pk", "quiz_id", "state", "score", "passed", "topics")
+_attempts_of_learner = PreparedQuery(
+    lambda user_id: Attempt.objects.filter(user_id=user_id)
+    .order_by(F("submitted_at").desc(nulls_last=True), "-pk")
+    .values_list(*_PROGRESS_FIELDS)
+)
+
+
 def attempts_for_progress(user, quiz_ids):
     """The learner's attempts of these quizzes, newest submission first, as plain
     rows for `with_results` and `mastery_from`: one query, nothing recomputed."""
     if not user.is_authenticated or not quiz_ids:
         return []
-    return list(
-        Attempt.objects.filter(user=user, quiz_id__in=quiz_ids)
-        .order_by(F("submitted_at").desc(nulls_last=True), "-pk")
-        .values("pk", "quiz_id", "state", "score", "passed", "topics")
-    )
+    quiz_ids = set(quiz_ids)
+    return [
+        dict(zip(_PROGRESS_FIELDS, row, strict=True))
+        for row in _attempts_of_learner(user.pk)
+        if row[1] in quiz_ids
+    ]
 
 
 def with_results(quizzes, attempts):

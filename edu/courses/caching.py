@@ -1,6 +1,7 @@
 """What the course pages keep in the cache, and the writes that replace it.
 
-Owner: this module. Two kinds of entry, both named by the content generation:
+Owner: this module. Two kinds of entry, each stamped with the content
+generation it was built in (`quizzes.caching.of_generation`):
 
 - the catalogue: every published course with its published lessons and
   quizzes (no bodies) and its path, for the outline, the dashboard and the
@@ -12,7 +13,8 @@ Owner: this module. Two kinds of entry, both named by the content generation:
 Any save or delete of a course, lesson, reference, quiz or blueprint entry,
 and every course import, starts a new generation: at once, and again when its
 transaction commits (so a reader racing the transaction cannot keep the old
-content under the new name). Old entries are never read again and expire.
+content under the new name). An entry of an older generation is never served:
+the next reader builds it again.
 Learner data (progress, attempts) is never cached here.
 """
 
@@ -24,17 +26,14 @@ from django.db.models import F
 from django.template.loader import render_to_string
 
 from edu.cache import now_and_on_commit
+from quizzes import caching as quiz_caching
 
 GENERATION_KEY = "courses:content"
 SECONDS = 24 * 3600  # a bound on memory, never the way an entry goes stale
 
 
 def generation():
-    current = cache.get(GENERATION_KEY)
-    if current is None:
-        cache.add(GENERATION_KEY, secrets.token_hex(6), None)
-        current = cache.get(GENERATION_KEY)
-    return current
+    return quiz_caching.generation(GENERATION_KEY)
 
 
 def content_changed(**kwargs):
@@ -86,12 +85,7 @@ def _outlines():
 
 def catalogue():
     """{course slug: CourseOutline} for every published course, from the cache."""
-    key = f"courses:catalogue:{generation()}"
-    outlines = cache.get(key)
-    if outlines is None:
-        outlines = _outlines()
-        cache.set(key, outlines, SECONDS)
-    return outlines
+    return quiz_caching.of_generation(GENERATION_KEY, "courses:catalogue", _outlines, SECONDS)
 
 
 def outline(slug):
@@ -119,14 +113,10 @@ class LessonPage:
 def lesson_page(course_slug, slug):
     """The shared part of a published lesson's page, rendered once per content
     generation; None when there is no such published lesson."""
-    key = f"courses:lesson:{generation()}:{course_slug}:{slug}"
-    page = cache.get(key)
-    if page is None:
-        page = _render_lesson(course_slug, slug)
-        if page is None:
-            return None
-        cache.set(key, page, SECONDS)
-    return page
+    return quiz_caching.of_generation(
+        GENERATION_KEY, f"courses:lesson:{course_slug}:{slug}",
+        lambda: _render_lesson(course_slug, slug), SECONDS,
+    )
 
 
 def _render_lesson(course_slug, slug):

@@ -6,6 +6,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 
 from quizzes import selectors as quiz_selectors
+from quizzes.prepared import PreparedQuery
 
 from . import caching
 from .models import Certificate, Cohort, Course, Lesson, LessonProgress
@@ -39,14 +40,17 @@ def course_lessons(course, user):
     return list(lessons)
 
 
+_lesson_progress = PreparedQuery(
+    lambda user_id, lesson_id: LessonProgress.objects.filter(
+        user_id=user_id, lesson_id=lesson_id
+    ).values_list("last_viewed_at", "completed_at")
+)
+
+
 def lesson_progress(user, lesson_id):
     """(last viewed, completed) for the learner's lesson, (None, None) if never opened."""
-    row = (
-        LessonProgress.objects.filter(user=user, lesson_id=lesson_id)
-        .values_list("last_viewed_at", "completed_at")
-        .first()
-    )
-    return row or (None, None)
+    rows = _lesson_progress(user.pk, lesson_id)
+    return rows[0] if rows else (None, None)
 
 
 def is_complete(user, course):
@@ -81,17 +85,33 @@ def is_course_complete(lessons_done, lessons_total, quizzes):
     )
 
 
+_progress_of_learner = PreparedQuery(
+    lambda user_id: LessonProgress.objects.filter(user_id=user_id).values_list(
+        "lesson_id", "last_viewed_at", "completed_at"
+    )
+)
+
+
 def _progress_rows(user, lesson_ids=None):
     """{lesson id: (last viewed, completed)} for the learner: one query."""
-    rows = LessonProgress.objects.filter(user=user)
+    rows = _progress_of_learner(user.pk)
     if lesson_ids is not None:
-        rows = rows.filter(lesson_id__in=lesson_ids)
-    return {
-        lesson_id: (viewed, completed)
-        for lesson_id, viewed, completed in rows.values_list(
-            "lesson_id", "last_viewed_at", "completed_at"
-        )
-    }
+        lesson_ids = set(lesson_ids)
+        rows = [row for row in rows if row[0] in lesson_ids]
+    return {lesson_id: (viewed, completed) for lesson_id, viewed, completed in rows}
+
+
+_CERTIFICATE_FIELDS = [field.attname for field in Certificate._meta.concrete_fields]
+_certificates_of = PreparedQuery(
+    lambda user_id: Certificate.objects.filter(user_id=user_id).values_list(*_CERTIFICATE_FIELDS)
+)
+
+
+def certificates_of(user, course_ids):
+    """{course id: Certificate} of the learner's certificates for these courses."""
+    certificates = (Certificate.from_db(None, _CERTIFICATE_FIELDS, row)
+                    for row in _certificates_of(user.pk))
+    return {c.course_id: c for c in certificates if c.course_id in course_ids}
 
 
 def _with_learner(outline, progress, quizzes, certificates):
@@ -130,10 +150,7 @@ def learner_courses(user, outlines, *, progress=None):
     all_quizzes = [quiz for outline in outlines for quiz in outline.quizzes]
     attempts = quiz_selectors.attempts_for_progress(user, [quiz.pk for quiz in all_quizzes])
     quizzes = quiz_selectors.with_results(all_quizzes, attempts)
-    ids = [outline.course.pk for outline in outlines]
-    certificates = {
-        c.course_id: c for c in Certificate.objects.filter(user=user, course_id__in=ids)
-    }
+    certificates = certificates_of(user, {outline.course.pk for outline in outlines})
     mastery = quiz_selectors.mastery_from(
         attempts,
         {quiz.pk: quiz.course_id for quiz in all_quizzes},
@@ -198,13 +215,17 @@ def next_step(course):
     return Step("certificate", "Your certificate", f"{course.get_absolute_url()}#certificate")
 
 
-def classes_of(user):
-    """{course id: [(cohort name, [instructor names])]} for the learner's cohorts."""
-    rows = Cohort.objects.filter(learners=user).order_by("name").values_list(
+_classes_of = PreparedQuery(
+    lambda user_id: Cohort.objects.filter(learners=user_id).order_by("name").values_list(
         "pk", "course_id", "name", "instructors__full_name", "instructors__username"
     )
+)
+
+
+def classes_of(user):
+    """{course id: [(cohort name, [instructor names])]} for the learner's cohorts."""
     by_cohort = {}
-    for pk, course_id, name, full_name, username in rows:
+    for pk, course_id, name, full_name, username in _classes_of(user.pk):
         entry = by_cohort.setdefault(pk, (course_id, name, []))
         if username:
             entry[2].append(full_name or username)

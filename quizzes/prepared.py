@@ -1,60 +1,112 @@
 """ORM queries compiled once per process and run again with new values.
 
-On the hottest pages (the dashboard, the course outline) building and
-compiling a queryset costs the app server several times the CPU that
-PostgreSQL spends running it. A `PreparedQuery` builds its queryset once per
-database connection (a thread's own), keeps the SQL and the compiler (for the ORM's own
-value converters: aware datetimes, JSON, decimals), and afterwards only
-substitutes the parameters and runs it.
+On the hottest pages and writes (the dashboard, the attempt page, saving an
+answer) building and compiling a queryset costs the app server several times
+the CPU that PostgreSQL spends running it. A `PreparedQuery` builds its
+queryset once per database connection (a thread's own), keeps the SQL and the
+compiler, and afterwards only substitutes the parameters, runs the SQL and
+turns the rows into what the queryset would have given: tuples for
+`values_list()`, model instances (with `select_related` objects and
+annotations) otherwise, through the ORM's own converters and populators.
 """
 
 import weakref
 
 from django.db import connections
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
-# Stand-ins for the parameters while the query is compiled: integers no id
-# ever takes, so each is found once among the compiled parameters.
-_MARKER = -7_340_000_000
+# Stand-ins for the parameters while the query is compiled, twice: small
+# positive numbers that any integer column may hold (the ORM drops a lookup
+# of a value out of its column's range). A parameter is where the two
+# compilations differ, by the stand-ins; a constant of the query never does.
+_FIRST, _SECOND = 10_007, 20_011
+ID_RANGE = (-(2**63), 2**63 - 1)  # what a 64-bit id column can hold
 
 
 class PreparedQuery:
-    """`build(*markers)` returns a `values_list()` queryset in which each marker
-    stands for one integer parameter (an id); calling the prepared query with
-    the real values returns the rows as tuples, as the queryset would.
+    """`build(*markers)` returns a queryset (model instances or `values_list()`)
+    in which each marker stands for one integer parameter, an id; calling the
+    prepared query with the real values returns the list the queryset would.
+    `arity` is the number of parameters, if `build` takes `*args`.
 
     >>> progress = PreparedQuery(lambda user_id: LessonProgress.objects
     ...     .filter(user_id=user_id).values_list("lesson_id", "completed_at"))
     >>> progress(request.user.pk)
     """
 
-    def __init__(self, build):
+    def __init__(self, build, arity=None):
         self.build = build
-        self.compiled = weakref.WeakKeyDictionary()  # {connection: compiled}
-
-    def _compile(self, connection):
-        arity = self.build.__code__.co_argcount
-        markers = [_MARKER - n for n in range(arity)]
-        queryset = self.build(*markers)
-        compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        slots = []
-        for n, marker in enumerate(markers):
-            found = [i for i, value in enumerate(params) if value == marker]
-            if len(found) != 1:
-                raise ValueError(f"parameter {n} appears {len(found)} times in {sql}")
-            slots.append(found[0])
-        return sql, list(params), slots, compiler
+        self.arity = build.__code__.co_argcount if arity is None else arity
+        self.compiled = weakref.WeakKeyDictionary()  # {connection: _Compiled}
 
     def __call__(self, *values, using="default"):
         connection = connections[using]
         compiled = self.compiled.get(connection)
         if compiled is None:
-            compiled = self.compiled[connection] = self._compile(connection)
-        sql, params, slots, compiler = compiled
-        params = params.copy()
-        for slot, value in zip(slots, values, strict=True):
-            params[slot] = int(value)
+            compiled = self.compiled[connection] = _Compiled(self.build, self.arity, connection)
+        return compiled.run(connection, values)
+
+
+class _Compiled:
+    def __init__(self, build, arity, connection):
+        if arity > 1000:
+            raise ValueError("too many parameters to prepare")
+        first = [_FIRST + 2 * n for n in range(arity)]
+        second = [_SECOND + 2 * n for n in range(arity)]
+        queryset = build(*first)
+        query = queryset.query
+        self.compiler = query.get_compiler(connection=connection)
+        self.sql, params = self.compiler.as_sql()
+        other_sql, other_params = build(*second).query.get_compiler(connection=connection).as_sql()
+        if other_sql != self.sql or len(other_params) != len(params):
+            raise ValueError("the query's SQL depends on its parameters")
+        self.params = list(params)
+        self.slots = []
+        for n in range(arity):
+            found = [
+                i for i, (a, b) in enumerate(zip(params, other_params, strict=True))
+                if (a, b) == (first[n], second[n])
+            ]
+            if not found:
+                raise ValueError(f"parameter {n} is not in {self.sql}")
+            self.slots.append(found)
+        self.instances = queryset._iterable_class is ModelIterable
+        if not self.instances and (
+            queryset._iterable_class is not ValuesListIterable
+            or query.extra_select or query.annotation_select
+        ):
+            raise ValueError("only model instances or a plain values_list() are prepared")
+        if self.instances:
+            # As ModelIterable does, once.
+            compiler = self.compiler
+            klass_info = compiler.klass_info
+            self.model = klass_info["model"]
+            fields = klass_info["select_fields"]
+            self.start, self.end = fields[0], fields[-1] + 1
+            self.init_list = [f[0].target.attname for f in compiler.select[self.start:self.end]]
+            self.populators = get_related_populators(klass_info, compiler.select, connection.alias)
+            self.annotations = compiler.annotation_col_map
+
+    def run(self, connection, values):
+        params = self.params.copy()
+        for slots, value in zip(self.slots, values, strict=True):
+            value = int(value)
+            if not ID_RANGE[0] <= value <= ID_RANGE[1]:
+                return []  # no row has such an id (and databases refuse the number)
+            for slot in slots:
+                params[slot] = value
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(self.sql, params)
             rows = cursor.fetchall()
-        return list(compiler.results_iter(results=[rows], tuple_expected=True))
+        rows = self.compiler.results_iter(results=[rows], tuple_expected=not self.instances)
+        if not self.instances:
+            return list(rows)
+        objects = []
+        for row in rows:
+            obj = self.model.from_db(connection.alias, self.init_list, row[self.start:self.end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations.items():
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects

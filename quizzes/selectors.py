@@ -4,10 +4,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from . import caching
-from .models import Attempt, Quiz, ReviewWhen
+from .models import Attempt, Quiz, Response, ReviewWhen
 from .prepared import PreparedQuery
 
 WEAK_BELOW = Decimal(80)  # percent: a topic under this is shown as one to review
@@ -53,16 +54,13 @@ def attempts_of(user, quiz):
     return list(Attempt.objects.filter(user=user, quiz=quiz).order_by("-number"))
 
 
-def get_own_attempt(pk, user, *, with_standing=False):
-    """An attempt of this learner, or 404: another learner's attempt does not exist.
-
-    `with_standing` adds, in the same query, how many attempts the learner has
-    used on the quiz and whether any passed (what the review options need).
-    """
-    attempts = Attempt.objects.select_related("quiz__course")
-    if with_standing:
-        theirs = Attempt.objects.filter(user=user, quiz=OuterRef("quiz")).order_by()
-        attempts = attempts.annotate(
+def _own_attempt(with_standing):
+    def build(pk, user_id):
+        attempts = Attempt.objects.select_related("quiz__course").filter(pk=pk, user_id=user_id)
+        if not with_standing:
+            return attempts
+        theirs = Attempt.objects.filter(user_id=user_id, quiz=OuterRef("quiz")).order_by()
+        return attempts.annotate(
             used=Subquery(theirs.values("quiz").annotate(n=Count("*")).values("n")[:1]),
             passed_any=Exists(theirs.filter(passed=True)),
             last_submitted=Subquery(
@@ -71,7 +69,25 @@ def get_own_attempt(pk, user, *, with_standing=False):
                 .values("submitted_at")[:1]
             ),
         )
-    return get_object_or_404(attempts, pk=pk, user=user)
+
+    return PreparedQuery(build)
+
+
+_OWN_ATTEMPT = {False: _own_attempt(False), True: _own_attempt(True)}
+
+
+def get_own_attempt(pk, user, *, with_standing=False):
+    """An attempt of this learner, or 404: another learner's attempt does not exist.
+
+    `with_standing` adds, in the same query, how many attempts the learner has
+    used on the quiz and whether any passed (what the review options need).
+    """
+    if not user.is_authenticated:
+        raise Http404("No such attempt.")
+    found = _OWN_ATTEMPT[with_standing](pk, user.pk)
+    if not found:
+        raise Http404("No such attempt.")
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -122,13 +138,18 @@ def review_policy(attempt):
 
 
 
+_responses_of = PreparedQuery(
+    lambda attempt_id: Response.objects.filter(attempt_id=attempt_id)
+    .select_related("lesson").defer(*LESSON_TEXTS).order_by("position")
+)
+
+
 def responses_of(attempt):
     """An attempt's responses in order, each with the lesson to review (its course
     is the attempt's): the lessons' texts are not read."""
-    responses = list(
-        attempt.responses.select_related("lesson").defer(*LESSON_TEXTS).order_by("position")
-    )
+    responses = _responses_of(attempt.pk)
     for response in responses:
+        response.attempt = attempt
         if response.lesson is not None:
             response.lesson.course = attempt.quiz.course
     return responses

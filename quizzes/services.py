@@ -7,6 +7,7 @@ attempt taken first by every answer and submit, so that they never interleave
 and exactly one submit grades an attempt. Each write is one statement.
 """
 
+import functools
 import random
 import secrets
 from datetime import timedelta
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from . import caching, scoring
 from .models import Attempt, Response
+from .prepared import PreparedQuery
 from .selectors import LESSON_TEXTS
 from .signals import attempt_submitted
 
@@ -295,16 +297,23 @@ def _update_rows(model, fields, rows, *, unless=None):
         return len(cursor.fetchall())  # (sqlite3 gives no rowcount after WITH)
 
 
+def _locked_attempts():
+    return Attempt.objects.select_for_update(of=("self",)).select_related("quiz__course")
+
+
+_lock_own = PreparedQuery(
+    lambda attempt_id, user_id: _locked_attempts().filter(pk=attempt_id, user_id=user_id)
+)
+_lock_any = PreparedQuery(lambda attempt_id: _locked_attempts().filter(pk=attempt_id))
+
+
 def _lock(attempt_id, user):
     """Lock the learner's attempt (answers and the submit take the same row
     first, so they never interleave), or raise AttemptNotFound."""
-    attempts = Attempt.objects.select_for_update(of=("self",)).select_related("quiz__course")
-    if user is not None:
-        attempts = attempts.filter(user=user)
-    attempt = attempts.filter(pk=attempt_id).first()
-    if attempt is None:
+    found = _lock_own(attempt_id, user.pk) if user is not None else _lock_any(attempt_id)
+    if not found:
         raise AttemptNotFound("No such attempt.")
-    return attempt
+    return found[0]
 
 
 def _validated(responses, answers):
@@ -348,6 +357,32 @@ def _response_ids(values):
     return ids
 
 
+def _answerable():
+    """Responses as an answer needs them, read with a lock on their attempt."""
+    return Response.objects.select_for_update(of=("attempt",)).select_related(
+        "attempt__quiz"
+    ).only(
+        "attempt_id", "lesson_id", "position", "snapshot", "selected", "answered_at",
+        "checked", "score", "attempt__state", "attempt__user_id", "attempt__number",
+        "attempt__quiz__feedback", "attempt__quiz__slug", "attempt__quiz__course_id",
+    )
+
+
+PREPARED_ANSWERS = 100  # answers naming more questions take the ORM's path
+
+
+@functools.cache
+def _named_responses(count):
+    """The learner's responses named in an answer, as `_answerable`, prepared
+    once per number of responses named (mostly one: an autosave)."""
+    def build(attempt_id, user_id, *ids):
+        return _answerable().filter(
+            attempt_id=attempt_id, attempt__user_id=user_id, pk__in=ids
+        ).order_by("position")
+
+    return PreparedQuery(build, arity=2 + count)
+
+
 @transaction.atomic
 def save_answers(*, attempt_id, answers, user=None, check=(), now=None):
     """Save answers ({response id: [option tokens]}); an empty list clears one.
@@ -364,20 +399,15 @@ def save_answers(*, attempt_id, answers, user=None, check=(), now=None):
     now = now or timezone.now()
     named = _response_ids(answers)
     to_check = _response_ids(check)
-    responses = (
-        Response.objects.select_for_update(of=("attempt",))
-        .select_related("attempt__quiz")
-        .only(
-            "attempt_id", "lesson_id", "position", "snapshot", "selected", "answered_at",
-            "checked", "score", "attempt__state", "attempt__user_id", "attempt__number",
-            "attempt__quiz__feedback", "attempt__quiz__slug", "attempt__quiz__course_id",
+    named_ids = sorted(named | to_check)
+    if not named_ids:
+        responses = []
+    elif user is not None and len(named_ids) <= PREPARED_ANSWERS:
+        responses = _named_responses(len(named_ids))(attempt_id, user.pk, *named_ids)
+    else:
+        responses = list(
+            _answerable().filter(attempt_id=attempt_id, pk__in=named_ids).order_by("position")
         )
-    )
-    if user is not None:
-        responses = responses.filter(attempt__user=user)
-    responses = list(
-        responses.filter(attempt_id=attempt_id, pk__in=named | to_check).order_by("position")
-    )
     attempt = responses[0].attempt if responses else _lock(attempt_id, user)
     if attempt.is_submitted:
         raise AttemptClosed(CLOSED_MESSAGE)

@@ -229,6 +229,24 @@ def test_the_key_never_reaches_an_in_progress_page(client, learner):
 
 
 @pytest.mark.django_db
+def test_option_text_is_escaped_and_a_saved_answer_stays_ticked(client, learner):
+    quiz = QuizFactory()
+    QuestionFactory(quiz=quiz, options=[('<b>Dose</b> & "taper"', True), ("x<y", False)])
+    client.force_login(learner)
+    start = client.post(reverse("quizzes:start", args=[quiz.course.slug, quiz.slug]))
+    attempt = Attempt.objects.get()
+    first = _first(attempt)
+    picked = choice_ids(first)[1]
+    post_answers(client, attempt, {first.pk: [picked]})
+    html = client.get(start["Location"]).content.decode()
+    assert "&lt;b&gt;Dose&lt;/b&gt; &amp; &quot;taper&quot;-text" in html  # (factory's "-text")
+    assert "x&lt;y-text" in html and "<b>Dose" not in html
+    ticked = re.findall(r'<input type="radio" name="r\d+" id="r\d+-\d+" value="([^"]+)" checked>',
+                        html)
+    assert ticked == [picked]
+
+
+@pytest.mark.django_db
 def test_review_shows_score_rationales_and_lessons_to_review(client, learner):
     from .factories import LessonFactory
 

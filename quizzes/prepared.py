@@ -90,9 +90,9 @@ class _Compiled:
     def run(self, connection, values):
         params = self.params.copy()
         for slots, value in zip(self.slots, values, strict=True):
-            value = int(value)
-            if not ID_RANGE[0] <= value <= ID_RANGE[1]:
-                return []  # no row has such an id (and databases refuse the number)
+            value = _as_id(value)
+            if value is None:
+                return []  # no row has such an id (a URL's "abc", or 2**64)
             for slot in slots:
                 params[slot] = value
         with connection.cursor() as cursor:
@@ -110,3 +110,12 @@ class _Compiled:
                 setattr(obj, name, row[position])
             objects.append(obj)
         return objects
+
+
+def _as_id(value):
+    """An int a 64-bit id column can hold, from an int or its digits; else None."""
+    if isinstance(value, str) and value.removeprefix("-").isdigit():
+        value = int(value)
+    if type(value) is not int or not ID_RANGE[0] <= value <= ID_RANGE[1]:
+        return None
+    return value

@@ -50,6 +50,19 @@ def best_final_attempt(user, course_id):
     )
 
 
+_published_quiz = PreparedQuery(
+    lambda pk: Quiz.objects.published().select_related("course").filter(pk=pk)
+)
+
+
+def get_published_quiz(pk):
+    """A published quiz with its course, or 404."""
+    found = _published_quiz(pk)
+    if not found:
+        raise Http404("No such quiz.")
+    return found[0]
+
+
 def attempts_of(user, quiz):
     return list(Attempt.objects.filter(user=user, quiz=quiz).order_by("-number"))
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from . import caching, scoring
 from .models import Attempt, Response
 from .prepared import PreparedQuery
-from .selectors import LESSON_TEXTS
+from .selectors import responses_of
 from .signals import attempt_submitted
 
 
@@ -161,6 +161,11 @@ def _insert_attempt(*, user, quiz, number, now):
     return row[0] if row else None
 
 
+_attempts_of = PreparedQuery(
+    lambda user_id, quiz_id: Attempt.objects.filter(user_id=user_id, quiz_id=quiz_id)
+)
+
+
 @transaction.atomic
 def start_attempt(*, user, quiz, rng=None, now=None):
     """Give back the learner's open attempt, or start a new one. Returns (attempt, created).
@@ -171,7 +176,7 @@ def start_attempt(*, user, quiz, rng=None, now=None):
     """
     rng = rng or random.SystemRandom()
     now = now or timezone.now()
-    attempts = list(Attempt.objects.filter(user=user, quiz=quiz))
+    attempts = _attempts_of(user.pk, quiz.pk)
     existing = next((a for a in attempts if not a.is_submitted), None)
     if existing:
         return existing, False
@@ -452,16 +457,7 @@ def submit_attempt(*, attempt_id, user=None, answers=None, now=None):
     """
     now = now or timezone.now()
     attempt = _lock(attempt_id, user)
-    responses = list(
-        Response.objects.filter(attempt_id=attempt.pk)
-        .select_related("lesson")
-        .defer(*LESSON_TEXTS)
-        .order_by("position")
-    )
-    for response in responses:
-        if response.lesson is not None:
-            response.lesson.course = attempt.quiz.course
-    attempt.response_list = responses
+    responses = attempt.response_list = responses_of(attempt)
     if attempt.is_submitted:
         if answers:
             raise AttemptClosed(CLOSED_MESSAGE)

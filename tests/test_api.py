@@ -224,6 +224,18 @@ def test_nul_bytes_in_credentials_are_400(api, learner):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("ref", ["abc", "99999999", str(2**64), "-1"])
+def test_ids_that_name_nothing_are_404(learner_api, open_attempt, ref):
+    for url in (f"/api/v1/quizzes/{ref}/attempts/", f"/api/v1/attempts/{ref}/submit/"):
+        response = learner_api.post(url)
+        assert response.status_code == 404, (url, response.content)
+        assert "detail" in response.json()
+    answers = learner_api.post(f"/api/v1/attempts/{ref}/answers/",
+                               {"answers": []}, format="json")
+    assert answers.status_code in (400, 404), answers.content
+
+
+@pytest.mark.django_db
 def test_answering_a_submitted_attempt_is_409(learner_api, open_attempt):
     attempt, data = open_attempt
     learner_api.post(f"/api/v1/attempts/{attempt.pk}/submit/")

@@ -9,8 +9,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from edu.accounts.backends import user_key
 from edu.courses import caching as course_caching
 from quizzes import caching as quiz_caching
 from quizzes import services
@@ -128,6 +131,23 @@ def test_account_changes_reach_the_cached_signed_in_user(client, learner):
     learner.is_active = False
     learner.save()
     assert client.get(reverse("courses:dashboard")).status_code == 302  # signed out
+
+
+@pytest.mark.django_db(transaction=True)  # as a server runs: no transaction around
+def test_a_login_caches_the_user_as_the_database_has_it(client, learner):
+    learner.set_password("a-long-secret-phrase")
+    learner.save()
+    cache.delete(user_key(learner.pk))
+    response = client.post(reverse("login"), {"username": learner.username,
+                                              "password": "a-long-secret-phrase"})
+    assert response.status_code == 302
+    cached = cache.get(user_key(learner.pk))
+    assert cached is not None and cached.last_login is not None
+    assert cached.last_login == get_user_model().objects.get(pk=learner.pk).last_login
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("account")).status_code == 200
+    user_table = get_user_model()._meta.db_table
+    assert queries and not [q for q in queries if user_table in q["sql"]]  # from the cache
 
 
 @pytest.mark.django_db

@@ -61,6 +61,7 @@ def test_a_prepared_query_matches_its_queryset_for_other_values():
 @pytest.mark.django_db
 def test_an_id_no_column_can_hold_finds_nothing_instead_of_failing():
     assert attempts_of(2**64) == [] and picks_of(1, -(2**70)) == []
+    assert attempts_of("abc") == [] and attempts_of(1.0) == [] and attempts_of(True) == []
 
 
 def test_a_query_missing_a_parameter_is_refused_when_prepared(db):

@@ -8,7 +8,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from .backends import forget_user
+        from django.contrib.auth.signals import user_logged_in
+
+        from .backends import forget_user, remember_user
         from .roles import ensure_instructor_group
         from .signals import note_password_change, revoke_tokens_on_password_change
 
@@ -20,3 +22,4 @@ class AccountsConfig(AppConfig):
         )
         post_save.connect(forget_user, sender=user, dispatch_uid="forget_saved_user")
         post_delete.connect(forget_user, sender=user, dispatch_uid="forget_deleted_user")
+        user_logged_in.connect(remember_user, dispatch_uid="remember_logged_in_user")

@@ -4,12 +4,13 @@ Owner of the cache entry `accounts:user:<id>`: the signed-in user is read from
 the cache on every request instead of the database. Every save or delete of a
 user replaces it at once and again when the transaction commits (a password
 change, deactivation or new last login are all saves), so a session never
-outlives what the database says of its user. Permissions are not cached: they
-are read when asked for, as usual.
+outlives what the database says of its user; a login puts the user back.
+Permissions are not cached: they are read when asked for, as usual.
 """
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.db import transaction
 
 from edu.cache import now_and_on_commit
 
@@ -30,6 +31,16 @@ class CachedModelBackend(ModelBackend):
                 return None
             cache.set(key, user, SECONDS)
         return user if self.user_can_authenticate(user) else None
+
+
+def remember_user(sender, request, user, **kwargs):
+    """Receiver for logins (after Django's own, whose save of `last_login`
+    dropped the entry): the user just signed in is what the database holds,
+    so the first request of the session finds it in the cache. Inside a
+    transaction the entry is left to the next request: the save's drop on
+    commit would follow."""
+    if not transaction.get_connection().in_atomic_block:
+        cache.set(user_key(user.pk), user, SECONDS)
 
 
 def forget_user(sender, instance, **kwargs):

@@ -5,7 +5,8 @@ Run by bench/run.py (the "queries" and "CPU ms" columns), or alone against a
 seeded database: `python bench/inprocess.py` with the bench environment.
 Each request goes through Django's WSGI handler and every middleware, as under
 gunicorn (not the test client, whose own work would be counted); CPU is the
-process time of each request, median and p90 over many.
+process time of each request, median and p90 over many, in the best of three
+rounds (this machine's speed varies with its neighbours' load by a third).
 """
 
 import json
@@ -13,6 +14,7 @@ import statistics
 import time
 
 SAMPLES = 200
+ROUNDS = 3
 
 
 _HANDLER = None
@@ -207,9 +209,19 @@ def fixtures():
     }
 
 
-def measure():
+def measure(rounds=ROUNDS):
+    """Every row, measured `rounds` times: the round with the lowest median is
+    kept (the machine's neighbours only ever add time), with every round's
+    median beside it in `cpu_ms_rounds`."""
     fx = fixtures()
-    return {**reads(fx), **writes(fx)}
+    best = {}
+    for _ in range(rounds):
+        for name, row in {**reads(fx), **writes(fx)}.items():
+            medians = [*best.get(name, {}).get("cpu_ms_rounds", []), row["cpu_ms"]]
+            if name not in best or row["cpu_ms"] < best[name]["cpu_ms"]:
+                best[name] = row
+            best[name]["cpu_ms_rounds"] = medians
+    return best
 
 
 if __name__ == "__main__":
@@ -224,4 +236,4 @@ if __name__ == "__main__":
     django.setup()
     for name, row in measure().items():
         print(f"{name:<14}{row['queries']:>4} queries {row['cpu_ms']:>7} ms "
-              f"(p90 {row['cpu_p90_ms']})")
+              f"(p90 {row['cpu_p90_ms']}; rounds {row['cpu_ms_rounds']})")

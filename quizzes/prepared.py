@@ -70,15 +70,18 @@ class _Compiled:
             if not found:
                 raise ValueError(f"parameter {n} is not in {self.sql}")
             self.slots.append(found)
+        compiler = self.compiler
+        selected = [column for column, _, _ in compiler.select[:compiler.col_count]]
+        if compiler.has_extra_select or compiler.has_composite_fields(selected):
+            raise ValueError("DISTINCT with ordering, or composite keys: not prepared")
+        self.converters = compiler.get_converters(selected)
         self.instances = queryset._iterable_class is ModelIterable
         if not self.instances and (
             queryset._iterable_class is not ValuesListIterable
             or query.extra_select or query.annotation_select
         ):
             raise ValueError("only model instances or a plain values_list() are prepared")
-        if self.instances:
-            # As ModelIterable does, once.
-            compiler = self.compiler
+        if self.instances:  # as ModelIterable does, once
             klass_info = compiler.klass_info
             self.model = klass_info["model"]
             fields = klass_info["select_fields"]
@@ -98,9 +101,10 @@ class _Compiled:
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
-        rows = self.compiler.results_iter(results=[rows], tuple_expected=not self.instances)
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
         if not self.instances:
-            return list(rows)
+            return [tuple(row) for row in rows]
         objects = []
         for row in rows:
             obj = self.model.from_db(connection.alias, self.init_list, row[self.start:self.end])

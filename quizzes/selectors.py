@@ -161,10 +161,15 @@ def responses_of(attempt):
     """An attempt's responses in order, each with the lesson to review (its course
     is the attempt's): the lessons' texts are not read."""
     responses = _responses_of(attempt.pk)
+    urls = {}  # one reverse() per lesson, not per question
     for response in responses:
         response.attempt = attempt
-        if response.lesson is not None:
-            response.lesson.course = attempt.quiz.course
+        lesson = response.lesson
+        if lesson is not None:
+            lesson.course = attempt.quiz.course
+            if lesson.pk not in urls:
+                urls[lesson.pk] = lesson.get_absolute_url()
+            lesson.absolute_url = urls[lesson.pk]
     return responses
 
 

@@ -8,9 +8,11 @@ and exactly one submit grades an attempt. Each write is one statement.
 """
 
 import functools
+import json
 import random
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from itertools import groupby
 
 from django.db import connection, transaction
@@ -239,17 +241,44 @@ def start_attempt(*, user, quiz, rng=None, now=None):
     return attempt, True
 
 
-def _db_params(columns, rows):
-    """The rows' values, flattened and prepared as each column stores them."""
-    return [
+def _json_value(value):
+    """JSON for what a row holds besides JSON itself: times and decimals as text,
+    which PostgreSQL reads back exactly."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a column value")
+
+
+def _row_source(columns, rows):
+    """(WITH clause, FROM item, params) for a table `v` holding `rows`, one
+    column per field.
+
+    PostgreSQL gets the rows as one JSON document, read by jsonb_to_recordset:
+    one parameter to quote instead of one per value (psycopg quotes each, and
+    stops caching a statement's parsing past 50 parameters). SQLite gets
+    VALUES in a common table expression, each value prepared by its field.
+    """
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        names = [column.column for column in columns]
+        document = json.dumps([dict(zip(names, row, strict=True)) for row in rows],
+                              default=_json_value)
+        typed = ", ".join(f"{quote(c.column)} {c.db_type(connection)}" for c in columns)
+        return "", f"jsonb_to_recordset(%s::jsonb) AS v({typed})", [document]
+    params = [
         column.get_db_prep_save(value, connection)
         for row in rows
         for column, value in zip(columns, row, strict=True)
     ]
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    names = ", ".join(quote(column.column) for column in columns)
+    return f"WITH v({names}) AS (VALUES {', '.join([one] * len(rows))}) ", "v", params
 
 
 def _insert_rows(model, fields, rows):
-    """Insert many rows in one INSERT … VALUES … RETURNING id; the new ids in order.
+    """Insert many rows in one INSERT … SELECT … RETURNING id; the new ids in order.
 
     (On PostgreSQL, `bulk_create` sends arrays for UNNEST, and quoting the
     snapshots into a JSON array costs more than the rest of a quiz start.)
@@ -257,11 +286,11 @@ def _insert_rows(model, fields, rows):
     meta = model._meta
     quote = connection.ops.quote_name
     columns = [meta.get_field(name) for name in fields]
-    params = _db_params(columns, rows)
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with_rows, source, params = _row_source(columns, rows)
+    names = ", ".join(quote(c.column) for c in columns)
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c.column) for c in columns)}) "
-        f"VALUES {', '.join([one] * len(rows))} RETURNING {quote(meta.pk.column)}"
+        f"{with_rows}INSERT INTO {quote(meta.db_table)} ({names}) SELECT {names} "
+        f"FROM {source} RETURNING {quote(meta.pk.column)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -269,34 +298,26 @@ def _insert_rows(model, fields, rows):
 
 
 def _update_rows(model, fields, rows, *, unless=None):
-    """Write many rows in one statement: UPDATE … FROM (VALUES …); returns how
+    """Write many rows in one statement: UPDATE … FROM (the rows); returns how
     many rows it wrote.
 
     `rows` are tuples of (primary key, value per field); `unless` names a
     boolean column: rows where it is true are left alone. Much cheaper than
-    `bulk_update`'s CASE expressions. PostgreSQL gets typed VALUES, SQLite a
-    common table expression (its UPDATE … FROM takes a table, not VALUES).
+    `bulk_update`'s CASE expressions.
     """
     if not rows:
         return 0
     meta = model._meta
     quote = connection.ops.quote_name
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
-    params = _db_params(columns, rows)
+    with_rows, source, params = _row_source(columns, rows)
     table, pk = quote(meta.db_table), quote(meta.pk.column)
-    names = ", ".join(quote(column.column) for column in columns)
     sets = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns[1:])
     where = f"{table}.{pk} = v.{pk}"
     if unless:
         where += f" AND NOT {table}.{quote(meta.get_field(unless).column)}"
-    if connection.vendor == "postgresql":
-        one = "(" + ", ".join(f"%s::{c.db_type(connection)}" for c in columns) + ")"
-        sql = (f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([one] * len(rows))}) "
-               f"AS v({names}) WHERE {where} RETURNING {table}.{pk}")
-    else:
-        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        sql = (f"WITH v({names}) AS (VALUES {', '.join([one] * len(rows))}) "
-               f"UPDATE {table} SET {sets} FROM v WHERE {where} RETURNING {table}.{pk}")
+    sql = (f"{with_rows}UPDATE {table} SET {sets} FROM {source} WHERE {where} "
+           f"RETURNING {table}.{pk}")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return len(cursor.fetchall())  # (sqlite3 gives no rowcount after WITH)
@@ -482,9 +503,10 @@ def submit_attempt(*, attempt_id, user=None, answers=None, now=None):
         (r.snapshot.get("tags"), r.score, r.lesson_id) for r in responses
     )
     attempt.state, attempt.submitted_at = Attempt.State.SUBMITTED, now
-    Attempt.objects.filter(pk=attempt.pk, state=Attempt.State.IN_PROGRESS).update(
-        state=attempt.state, submitted_at=now, score=attempt.score, passed=attempt.passed,
-        points=points, topics=attempt.topics,
+    _update_rows(  # (the row is locked, and was read in progress under the lock)
+        Attempt, ["state", "submitted_at", "score", "passed", "points", "topics"],
+        [(attempt.pk, attempt.state, now, attempt.score, attempt.passed, points,
+          attempt.topics)],
     )
     attempt_submitted.send(sender=Attempt, attempt=attempt)
     return attempt, True

@@ -25,34 +25,37 @@ ID_RANGE = (-(2**63), 2**63 - 1)  # what a 64-bit id column can hold
 
 class PreparedQuery:
     """`build(*markers)` returns a queryset (model instances or `values_list()`)
-    in which each marker stands for one integer parameter, an id; calling the
-    prepared query with the real values returns the list the queryset would.
-    `arity` is the number of parameters, if `build` takes `*args`.
+    in which each marker stands for one parameter: an id, or a string where its
+    position is in `text` (a slug); calling the prepared query with the real
+    values returns the list the queryset would. `arity` is the number of
+    parameters, if `build` takes `*args`.
 
     >>> progress = PreparedQuery(lambda user_id: LessonProgress.objects
     ...     .filter(user_id=user_id).values_list("lesson_id", "completed_at"))
     >>> progress(request.user.pk)
     """
 
-    def __init__(self, build, arity=None):
+    def __init__(self, build, arity=None, text=()):
         self.build = build
         self.arity = build.__code__.co_argcount if arity is None else arity
+        self.text = frozenset(text)
         self.compiled = weakref.WeakKeyDictionary()  # {connection: _Compiled}
 
     def __call__(self, *values, using="default"):
         connection = connections[using]
         compiled = self.compiled.get(connection)
         if compiled is None:
-            compiled = self.compiled[connection] = _Compiled(self.build, self.arity, connection)
+            compiled = self.compiled[connection] = _Compiled(self, connection)
         return compiled.run(connection, values)
 
 
 class _Compiled:
-    def __init__(self, build, arity, connection):
+    def __init__(self, prepared, connection):
+        build, arity, self.text = prepared.build, prepared.arity, prepared.text
         if arity > 1000:
             raise ValueError("too many parameters to prepare")
-        first = [_FIRST + 2 * n for n in range(arity)]
-        second = [_SECOND + 2 * n for n in range(arity)]
+        first = [f"\x1fparameter {n}" if n in self.text else _FIRST + 2 * n for n in range(arity)]
+        second = [f"\x1fvalue {n}" if n in self.text else _SECOND + 2 * n for n in range(arity)]
         queryset = build(*first)
         query = queryset.query
         self.compiler = query.get_compiler(connection=connection)
@@ -92,10 +95,12 @@ class _Compiled:
 
     def run(self, connection, values):
         params = self.params.copy()
-        for slots, value in zip(self.slots, values, strict=True):
-            value = _as_id(value)
+        for n, (slots, value) in enumerate(zip(self.slots, values, strict=True)):
+            value = (value if isinstance(value, str) else None) if n in self.text else (
+                _as_id(value)
+            )
             if value is None:
-                return []  # no row has such an id (a URL's "abc", or 2**64)
+                return []  # no row has such a value (an id "abc", or 2**64)
             for slot in slots:
                 params[slot] = value
         with connection.cursor() as cursor:

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from . import caching
 from .models import Attempt, Quiz, Response, ReviewWhen
@@ -16,15 +15,22 @@ WEAK_BELOW = Decimal(80)  # percent: a topic under this is shown as one to revie
 LESSON_TEXTS = ("lesson__body", "lesson__body_html", "lesson__notes", "lesson__notes_html")
 
 
+_quiz_by_slugs = PreparedQuery(
+    lambda course_slug, slug: Quiz.objects.published().select_related("course", "after_lesson")
+    .defer(
+        "after_lesson__body", "after_lesson__body_html", "after_lesson__notes",
+        "after_lesson__notes_html", "course__summary",
+    ).filter(course__slug=course_slug, slug=slug),
+    text=(0, 1),
+)
+
+
 def get_quiz(course_slug, slug):
-    return get_object_or_404(
-        Quiz.objects.published().select_related("course", "after_lesson").defer(
-            "after_lesson__body", "after_lesson__body_html", "after_lesson__notes",
-            "after_lesson__notes_html", "course__summary",
-        ),
-        course__slug=course_slug,
-        slug=slug,
-    )
+    """A published quiz with its course and the lesson it follows, or 404."""
+    found = _quiz_by_slugs(course_slug, slug)
+    if not found:
+        raise Http404("No such quiz.")
+    return found[0]
 
 
 def in_path_order(quizzes):
@@ -63,8 +69,15 @@ def get_published_quiz(pk):
     return found[0]
 
 
+_attempts_of = PreparedQuery(
+    lambda user_id, quiz_id: Attempt.objects.filter(user_id=user_id, quiz_id=quiz_id)
+    .order_by("-number")
+)
+
+
 def attempts_of(user, quiz):
-    return list(Attempt.objects.filter(user=user, quiz=quiz).order_by("-number"))
+    """The learner's attempts of the quiz, the latest first."""
+    return _attempts_of(user.pk, quiz.pk)
 
 
 def _own_attempt(with_standing):

@@ -21,7 +21,7 @@ from django.utils import timezone
 from . import caching, scoring
 from .models import Attempt, Response
 from .prepared import PreparedQuery
-from .selectors import responses_of
+from .selectors import attempts_of, responses_of
 from .signals import attempt_submitted
 
 
@@ -163,11 +163,6 @@ def _insert_attempt(*, user, quiz, number, now):
     return row[0] if row else None
 
 
-_attempts_of = PreparedQuery(
-    lambda user_id, quiz_id: Attempt.objects.filter(user_id=user_id, quiz_id=quiz_id)
-)
-
-
 @transaction.atomic
 def start_attempt(*, user, quiz, rng=None, now=None):
     """Give back the learner's open attempt, or start a new one. Returns (attempt, created).
@@ -178,7 +173,7 @@ def start_attempt(*, user, quiz, rng=None, now=None):
     """
     rng = rng or random.SystemRandom()
     now = now or timezone.now()
-    attempts = _attempts_of(user.pk, quiz.pk)
+    attempts = attempts_of(user, quiz)
     existing = next((a for a in attempts if not a.is_submitted), None)
     if existing:
         return existing, False

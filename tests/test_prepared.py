@@ -4,7 +4,7 @@ import pytest
 from django.db.models import Count, OuterRef, Subquery
 
 from quizzes import services
-from quizzes.models import Attempt, Response
+from quizzes.models import Attempt, Quiz, Response
 from quizzes.prepared import PreparedQuery
 
 from .factories import QuestionFactory, QuizFactory, UserFactory
@@ -62,6 +62,17 @@ def test_a_prepared_query_matches_its_queryset_for_other_values():
 def test_an_id_no_column_can_hold_finds_nothing_instead_of_failing():
     assert attempts_of(2**64) == [] and picks_of(1, -(2**70)) == []
     assert attempts_of("abc") == [] and attempts_of(1.0) == [] and attempts_of(True) == []
+
+
+@pytest.mark.django_db
+def test_text_parameters_find_by_slug():
+    quiz = QuizFactory()
+    by_slugs = PreparedQuery(
+        lambda course, slug: Quiz.objects.filter(course__slug=course, slug=slug),
+        text=(0, 1),
+    )
+    assert by_slugs(quiz.course.slug, quiz.slug) == [quiz]
+    assert by_slugs(quiz.course.slug, "other") == [] and by_slugs(quiz.course.slug, 7) == []
 
 
 def test_a_query_missing_a_parameter_is_refused_when_prepared(db):

@@ -53,6 +53,7 @@ def _render_attempt(request, attempt, error=None, status=200):
         "course": attempt.quiz.course,
         "questions": questions,
         "answered": sum(1 for q in questions if q["selected"]),
+        "checkable": attempt.quiz.feedback == attempt.quiz.Feedback.IMMEDIATE,
         "error": error,
     }
     return render(request, "quizzes/attempt.html", context, status=status)

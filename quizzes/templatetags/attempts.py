@@ -1,10 +1,11 @@
 """The attempt page's hottest markup, built in Python: an attempt of 20
-questions has 100 options, and a template loop per option costs more than
-the rest of the page."""
+questions has 100 options, and a template loop per question and option costs
+more than the rest of the page."""
 
 from html import escape
 
 from django import template
+from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -49,3 +50,24 @@ def choice_inputs(question):
             "</label>\n</div>"
         )
     return mark_safe("\n".join(options))  # noqa: S308 (every text in it is escaped above)
+
+
+@register.simple_tag
+def open_question(question, total, checkable):
+    """A question still to answer, as its fieldset: the stem as its legend, the
+    scoring rule, the options, and a "Check" button when `checkable`
+    (immediate feedback)."""
+    pk, position = int(question["id"]), int(question["position"])
+    parts = [
+        f'<fieldset class="question" id="q{pk}">',
+        f'  <legend><span class="question-number">Question {position} of {int(total)}</span> '
+        f"{linebreaksbr(question['stem'], autoescape=True)}</legend>",
+        scoring_rule(question),
+        f'  <input type="hidden" name="shown" value="{pk}">',
+        choice_inputs(question),
+    ]
+    if checkable:
+        parts.append(f'  <button type="submit" name="check" value="{pk}" class="secondary">'
+                     f"Check question {position}</button>")
+    parts.append("</fieldset>")
+    return mark_safe("\n".join(part for part in parts if part))  # noqa: S308 (escaped above)

@@ -30,7 +30,10 @@ def get_quiz(course_slug, slug):
     found = _quiz_by_slugs(course_slug, slug)
     if not found:
         raise Http404("No such quiz.")
-    return found[0]
+    quiz = found[0]
+    if quiz.after_lesson is not None:
+        quiz.after_lesson.course = quiz.course  # (its URL names the course)
+    return quiz
 
 
 def in_path_order(quizzes):

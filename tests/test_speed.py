@@ -45,10 +45,13 @@ def test_read_pages_stay_under_their_query_ceilings(
     learner_client, learner, world, django_assert_max_num_queries, size
 ):
     course, lessons, quiz = world(**size)
+    attempt, _ = services.start_attempt(user=learner, quiz=quiz)
     pages = {
         lessons[1].get_absolute_url(): 3,  # lesson: progress (+ at most one upsert)
         reverse("courses:dashboard"): 4,  # progress, classes, attempts, certificates
         course.get_absolute_url(): 3,  # progress, attempts, certificate
+        quiz.get_absolute_url(): 2,  # the quiz with its course and lesson, the attempts
+        attempt.get_absolute_url(): 2,  # the attempt with its quiz, its responses
     }
     for url in pages:
         assert learner_client.get(url).status_code == 200  # warm the caches

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
@@ -148,6 +149,17 @@ def test_a_login_caches_the_user_as_the_database_has_it(client, learner):
         assert client.get(reverse("account")).status_code == 200
     user_table = get_user_model()._meta.db_table
     assert queries and not [q for q in queries if user_table in q["sql"]]  # from the cache
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_permission_granted_just_before_login_is_seen_after_it(client, learner):
+    """What an LMS launch does: check a permission, grant it, sign in."""
+    assert not learner.has_perm("courses.teach_cohort")  # (remembered on the object)
+    learner.is_staff = True
+    learner.save()
+    learner.user_permissions.add(Permission.objects.get(codename="teach_cohort"))
+    client.force_login(learner)
+    assert client.get(reverse("courses:teach")).status_code == 200
 
 
 @pytest.mark.django_db

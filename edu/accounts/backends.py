@@ -35,12 +35,14 @@ class CachedModelBackend(ModelBackend):
 
 def remember_user(sender, request, user, **kwargs):
     """Receiver for logins (after Django's own, whose save of `last_login`
-    dropped the entry): the user just signed in is what the database holds,
-    so the first request of the session finds it in the cache. Inside a
-    transaction the entry is left to the next request: the save's drop on
-    commit would follow."""
+    dropped the entry): the user is read again and cached, so the first
+    request of the session finds it there. Read again, not the object that
+    signed in: that one may carry state of its own (permissions checked before
+    a grant). Inside a transaction the entry is left to the next request: the
+    save's drop on commit would follow."""
     if not transaction.get_connection().in_atomic_block:
-        cache.set(user_key(user.pk), user, SECONDS)
+        cache.delete(user_key(user.pk))
+        CachedModelBackend().get_user(user.pk)
 
 
 def forget_user(sender, instance, **kwargs):

@@ -10,10 +10,9 @@ turns the rows into what the queryset would have given: tuples for
 annotations) otherwise, through the ORM's own converters and populators.
 """
 
-import weakref
-
 from django.db import connections
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+from django.db.transaction import TransactionManagementError
 
 # Stand-ins for the parameters while the query is compiled, twice: small
 # positive numbers that any integer column may hold (the ORM drops a lookup
@@ -30,6 +29,10 @@ class PreparedQuery:
     values returns the list the queryset would. `arity` is the number of
     parameters, if `build` takes `*args`.
 
+    The SQL is fixed when first compiled: a query whose SQL depends on the
+    moment or the active time zone (`__date`, `Now()`, `timezone.now()`) must
+    not be prepared; nor one using prefetch_related (refused).
+
     >>> progress = PreparedQuery(lambda user_id: LessonProgress.objects
     ...     .filter(user_id=user_id).values_list("lesson_id", "completed_at"))
     >>> progress(request.user.pk)
@@ -39,13 +42,14 @@ class PreparedQuery:
         self.build = build
         self.arity = build.__code__.co_argcount if arity is None else arity
         self.text = frozenset(text)
-        self.compiled = weakref.WeakKeyDictionary()  # {connection: _Compiled}
 
     def __call__(self, *values, using="default"):
         connection = connections[using]
-        compiled = self.compiled.get(connection)
+        # Kept on the connection (a thread's own), and gone with it.
+        prepared = connection.__dict__.setdefault("_prepared_queries", {})
+        compiled = prepared.get(self)
         if compiled is None:
-            compiled = self.compiled[connection] = _Compiled(self, connection)
+            compiled = prepared[self] = _Compiled(self, connection)
         return compiled.run(connection, values)
 
 
@@ -54,10 +58,15 @@ class _Compiled:
         build, arity, self.text = prepared.build, prepared.arity, prepared.text
         if arity > 1000:
             raise ValueError("too many parameters to prepare")
+        # A text stand-in holds LIKE's wildcards: a lookup that would escape
+        # them (iexact, contains) changes it, and is refused below.
         first = [f"\x1fparameter {n}" if n in self.text else _FIRST + 2 * n for n in range(arity)]
-        second = [f"\x1fvalue {n}" if n in self.text else _SECOND + 2 * n for n in range(arity)]
+        second = [f"\x1f%_\\ {n}" if n in self.text else _SECOND + 2 * n for n in range(arity)]
         queryset = build(*first)
+        if queryset._prefetch_related_lookups or queryset._known_related_objects:
+            raise ValueError("prefetch_related and related managers are not prepared")
         query = queryset.query
+        self.locks = query.select_for_update
         self.compiler = query.get_compiler(connection=connection)
         self.sql, params = self.compiler.as_sql()
         other_sql, other_params = build(*second).query.get_compiler(connection=connection).as_sql()
@@ -94,6 +103,8 @@ class _Compiled:
             self.annotations = compiler.annotation_col_map
 
     def run(self, connection, values):
+        if self.locks and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update needs a transaction.")
         params = self.params.copy()
         for n, (slots, value) in enumerate(zip(self.slots, values, strict=True)):
             value = (value if isinstance(value, str) else None) if n in self.text else (
@@ -123,7 +134,7 @@ class _Compiled:
 
 def _as_id(value):
     """An int a 64-bit id column can hold, from an int or its digits; else None."""
-    if isinstance(value, str) and value.removeprefix("-").isdigit():
+    if isinstance(value, str) and value.isascii() and value.removeprefix("-").isdigit():
         value = int(value)
     if type(value) is not int or not ID_RANGE[0] <= value <= ID_RANGE[1]:
         return None

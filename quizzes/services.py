@@ -426,9 +426,10 @@ def save_answers(*, attempt_id, answers, user=None, check=(), now=None):
     elif user is not None and len(named_ids) <= PREPARED_ANSWERS:
         responses = _named_responses(len(named_ids))(attempt_id, user.pk, *named_ids)
     else:
-        responses = list(
-            _answerable().filter(attempt_id=attempt_id, pk__in=named_ids).order_by("position")
-        )
+        responses = _answerable().filter(attempt_id=attempt_id, pk__in=named_ids)
+        if user is not None:
+            responses = responses.filter(attempt__user_id=user.pk)
+        responses = list(responses.order_by("position"))
     attempt = responses[0].attempt if responses else _lock(attempt_id, user)
     if attempt.is_submitted:
         raise AttemptClosed(CLOSED_MESSAGE)

@@ -195,6 +195,24 @@ def test_another_learners_attempt_does_not_exist_for_you(client, quiz, learner):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("questions", [4, 101])  # the prepared read, and past its 100 ids
+def test_nobody_answers_in_another_learners_attempt(learner, questions):
+    quiz = QuizFactory()
+    for _ in range(questions):
+        QuestionFactory(quiz=quiz)
+    attempt, _ = services.start_attempt(user=learner, quiz=quiz)
+    first = _first(attempt)
+    services.save_answers(attempt_id=attempt.pk, user=learner,
+                          answers={first.pk: [choice_ids(first)[0]]})
+    intruder = UserFactory()
+    with pytest.raises(services.AttemptNotFound):
+        services.save_answers(attempt_id=attempt.pk, user=intruder,
+                              answers={r.pk: [] for r in attempt.responses.all()})
+    first.refresh_from_db()
+    assert first.selected == [first.snapshot["choices"][0]["id"]]  # untouched
+
+
+@pytest.mark.django_db
 def test_quiz_pages_need_login_to_take(client, quiz):
     start = reverse("quizzes:start", args=[quiz.course.slug, quiz.slug])
     response = client.post(start)

@@ -1,7 +1,9 @@
 """A prepared query gives what its queryset gives, for every set of values."""
 
 import pytest
+from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
+from django.db.transaction import TransactionManagementError
 
 from quizzes import services
 from quizzes.models import Attempt, Quiz, Response
@@ -62,6 +64,7 @@ def test_a_prepared_query_matches_its_queryset_for_other_values():
 def test_an_id_no_column_can_hold_finds_nothing_instead_of_failing():
     assert attempts_of(2**64) == [] and picks_of(1, -(2**70)) == []
     assert attempts_of("abc") == [] and attempts_of(1.0) == [] and attempts_of(True) == []
+    assert attempts_of("²") == []  # a digit to str.isdigit(), not to int()
 
 
 @pytest.mark.django_db
@@ -73,6 +76,25 @@ def test_text_parameters_find_by_slug():
     )
     assert by_slugs(quiz.course.slug, quiz.slug) == [quiz]
     assert by_slugs(quiz.course.slug, "other") == [] and by_slugs(quiz.course.slug, 7) == []
+
+
+@pytest.mark.django_db
+def test_what_cannot_be_prepared_is_refused():
+    contains = PreparedQuery(lambda slug: Quiz.objects.filter(slug__contains=slug), text=(0,))
+    with pytest.raises(ValueError, match="parameter 0"):  # the value is rewritten as %…%
+        contains("x")
+    prefetching = PreparedQuery(lambda pk: Quiz.objects.prefetch_related("questions").filter(pk=pk))
+    with pytest.raises(ValueError, match="prefetch_related"):
+        prefetching(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_query_outside_a_transaction_is_refused_each_time():
+    locking = PreparedQuery(lambda pk: Attempt.objects.select_for_update().filter(pk=pk))
+    with transaction.atomic():
+        assert locking(1) == []
+    with pytest.raises(TransactionManagementError):
+        locking(1)
 
 
 def test_a_query_missing_a_parameter_is_refused_when_prepared(db):

@@ -13,7 +13,8 @@ One run, in this order:
    force_login does), so no figure pays for password hashing but the wave's.
 4. wrk (2 threads, 20 connections, BENCH_SECONDS each, bench/requests.lua
    rotating learners and pages): /healthz, then the logged-in pages and the
-   HTML submit, each also as a ratio of /healthz in the same run.
+   HTML submit, each also as a ratio of /healthz in the same run, and of a
+   short /healthz run just before it ("beside").
 5. locust: the REST write loop (start, answer one at a time, submit, again;
    no think time) at 10 and 50 learners; then the 300-learner wave.
 6. The gradebook CSV over HTTP and in one process, and the item analysis.
@@ -49,6 +50,7 @@ REST_SECONDS = int(os.environ.get("BENCH_REST_SECONDS", str(max(20, SCENARIO_SEC
 WRK = os.environ.get("WRK", shutil.which("wrk") or "/usr/bin/wrk")
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
 WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "20"))
+BESIDE_SECONDS = 4  # the /healthz run just before each row
 WORKER_CHOICES = (3, 4, 5)
 REST_LEARNERS = (10, 50)
 READ_LEARNERS = 20  # sessions the page rows rotate over
@@ -532,36 +534,38 @@ def table(report):
         f"wrk {load['wrk_threads']} threads, {load['wrk_connections']} connections, "
         f"{load['seconds']} s a row; locust on the same machine",
         "",
-        f"{'wrk, logged in':<28}{header}{'x healthz':>11}{'queries':>9}{'CPU ms':>9}",
+        f"{'wrk, logged in':<28}{header}{'x healthz':>11}{'x beside':>10}{'queries':>9}"
+        f"{'CPU ms':>9}",
     ]
     for key, label, cpu_key in PAGE_ROWS:
         row = report["pages"].get(key)
         if row is None:
             continue
         left, right = _cells(row, cpu.get(cpu_key, {}))
-        lines.append(f"{label:<28}{left}{row.get('ratio_to_healthz', ''):>11}{right}")
+        lines.append(f"{label:<28}{left}{row.get('ratio_to_healthz', ''):>11}"
+                     f"{row.get('ratio_to_healthz_beside', ''):>10}{right}")
     submit = report["pages"].get("HTML submit")
     if submit and submit.get("repeated"):
         lines.append(f"  (HTML submit ran out of its {submit['prepared']} open attempts: "
                      f"{submit['repeated']} requests re-submitted a closed one)")
-    lines += ["", f"{'REST loop, no think time':<28}{header}{'':>11}{'queries':>9}{'CPU ms':>9}"]
+    lines += ["", f"{'REST loop, no think time':<28}{header}{'':>21}{'queries':>9}{'CPU ms':>9}"]
     for users, block in report["rest"].items():
         for step in STEPS:
             row = block.get(step)
             if row:
                 left, right = _cells(row, cpu.get(f"REST {step}", {}))
-                lines.append(f"{f'{users} learners: {step}':<28}{left}{'':>11}{right}")
+                lines.append(f"{f'{users} learners: {step}':<28}{left}{'':>21}{right}")
         lines.append(f"{f'{users} learners: all':<28}{block['total']['rps']:>8}"
                      f"{'':>35}{block['total']['errors']:>8}   ({block['attempts_per_s']} "
                      f"attempts/s)")
     wave = report["wave"]
     title = f"wave, {wave['learners']} learners"
-    lines += ["", f"{title:<28}{header}{'':>11}{'queries':>9}{'CPU ms':>9}"]
+    lines += ["", f"{title:<28}{header}{'':>21}{'queries':>9}{'CPU ms':>9}"]
     for step in ("login", *STEPS):
         row = wave["steps"].get(step)
         if row:
             left, right = _cells(row, cpu.get(f"REST {step}", {}))
-            lines.append(f"{f'wave: {step}':<28}{left}{'':>11}{right}")
+            lines.append(f"{f'wave: {step}':<28}{left}{'':>21}{right}")
     check = wave["check"]
     csv_http, csv_mem, items = report["csv_http"], report["csv_memory"], report["item_analysis"]
     lines += [
@@ -687,17 +691,27 @@ def main():
         print(f"wrk with {workers} workers ...", flush=True)
         wrk("warm-up", mix, seconds=4)
         results = {}
+
+        def measure(name, lines, **kwargs):
+            # The machine's speed drifts within a run (its neighbours share the
+            # host): each row also gets a short /healthz run just before it.
+            beside = wrk("healthz", pages["healthz"], seconds=BESIDE_SECONDS)["rps"]
+            row = wrk(name, lines, **kwargs)
+            row["healthz_beside_rps"] = beside
+            row["ratio_to_healthz_beside"] = round(row["rps"] / (beside or 1), 3)
+            return row
+
         for name, lines in pages.items():
             preflight(lines, 200)
-            results[name] = wrk(name, lines)
+            results[name] = wrk(name, lines) if name == "healthz" else measure(name, lines)
         attempts = open_attempts(fx, taker_cookies, needed + 1)
         if len(attempts) > WRK_CONNECTIONS:
-            results["attempt page"] = wrk(
+            results["attempt page"] = measure(
                 "attempt page", [("GET", f"/attempts/{pk}/", c, "") for pk, c, _ in attempts]
             )
             submits = [("POST", f"/attempts/{pk}/", c, body) for pk, c, body in attempts]
             preflight(submits, 302)
-            results["HTML submit"] = wrk("HTML submit", submits[1:], mode="once")
+            results["HTML submit"] = measure("HTML submit", submits[1:], mode="once")
         else:
             print("warning: too few open attempts: no attempt page and HTML submit rows",
                   file=sys.stderr)

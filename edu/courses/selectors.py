@@ -109,7 +109,7 @@ _certificates_of = PreparedQuery(
 
 def certificates_of(user, course_ids):
     """{course id: Certificate} of the learner's certificates for these courses."""
-    certificates = (Certificate.from_db(None, _CERTIFICATE_FIELDS, row)
+    certificates = (Certificate.from_db("default", _CERTIFICATE_FIELDS, row)
                     for row in _certificates_of(user.pk))
     return {c.course_id: c for c in certificates if c.course_id in course_ids}
 

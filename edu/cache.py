@@ -1,19 +1,10 @@
 """The site's cache: Django's Redis backend, with one client per connection
 pool instead of one per call (building a `redis.Redis` object costs more than
 the GET it sends, about 0.3 ms of CPU, several times per request; clients
-are thread-safe, the pool is Django's own); and how an entry's owner replaces
-it when its data changes."""
+are thread-safe, the pool is Django's own). How an entry's owner replaces it
+when its data changes is `quizzes.caching.now_and_on_commit`."""
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from django.db import transaction
-
-
-def now_and_on_commit(action):
-    """Replace or drop a cache entry at once, and again when the transaction
-    that changed its data commits: a reader racing that transaction could
-    otherwise cache the old data again, for good."""
-    action()
-    transaction.on_commit(action)
 
 
 class ReusedClients(RedisCacheClient):

@@ -49,13 +49,22 @@ def of_generation(generation_key, key, build, seconds):
     return value
 
 
+def now_and_on_commit(action):
+    """Replace or drop a cache entry at once, and again when the transaction
+    that changed its data commits: a reader racing that transaction could
+    otherwise cache the old data again, for good."""
+    action()
+    transaction.on_commit(action)
+
+
+def renew_generation(generation_key):
+    """Start a new generation under `generation_key`, now and on commit."""
+    now_and_on_commit(lambda: cache.set(generation_key, secrets.token_hex(6), None))
+
+
 def bank_changed(**kwargs):
     """Receiver for saves and deletes of the bank's models."""
-    def renew():
-        cache.set(GENERATION_KEY, secrets.token_hex(6), None)
-
-    renew()
-    transaction.on_commit(renew)
+    renew_generation(GENERATION_KEY)
 
 
 def question_pool(quiz):

@@ -1,7 +1,6 @@
 """API shapes of the assessment engine. Fields are explicit; an attempt in
 progress never carries the key (correctness, weights, rationales)."""
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import selectors
@@ -84,7 +83,7 @@ class AttemptQuestionSerializer(serializers.Serializer):
 class AttemptSerializer(serializers.ModelSerializer):
     quiz = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     course = serializers.SerializerMethodField()
-    questions = serializers.SerializerMethodField()
+    questions = AttemptQuestionSerializer(many=True, read_only=True)  # see attempt_data
 
     class Meta:
         model = Attempt
@@ -96,13 +95,6 @@ class AttemptSerializer(serializers.ModelSerializer):
 
     def get_course(self, attempt) -> str:
         return attempt.quiz.course.slug
-
-    @extend_schema_field(AttemptQuestionSerializer(many=True))
-    def get_questions(self, attempt):
-        responses = self.context.get("responses")
-        if responses is None:
-            return []
-        return learner_questions(attempt, responses, self.context.get("policy"))
 
 
 _MOMENT = serializers.DateTimeField()

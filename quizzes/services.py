@@ -378,30 +378,29 @@ def _response_ids(values):
     return ids
 
 
-def _answerable():
-    """Responses as an answer needs them, read with a lock on their attempt."""
-    return Response.objects.select_for_update(of=("attempt",)).select_related(
+def _named(attempt_id, user_id, *ids):
+    """The responses an answer names, as it needs them, read with a lock on
+    their attempt; only the owner's when `user_id` is given."""
+    responses = Response.objects.select_for_update(of=("attempt",)).select_related(
         "attempt__quiz"
     ).only(
         "attempt_id", "lesson_id", "position", "snapshot", "selected", "answered_at",
         "checked", "score", "attempt__state", "attempt__user_id", "attempt__number",
         "attempt__quiz__feedback", "attempt__quiz__slug", "attempt__quiz__course_id",
-    )
+    ).filter(attempt_id=attempt_id, pk__in=ids)
+    if user_id is not None:
+        responses = responses.filter(attempt__user_id=user_id)
+    return responses.order_by("position")
 
 
-PREPARED_ANSWERS = 100  # answers naming more questions take the ORM's path
+PREPARED_ANSWERS = 100  # answers naming more questions are built each time
 
 
 @functools.cache
-def _named_responses(count):
-    """The learner's responses named in an answer, as `_answerable`, prepared
-    once per number of responses named (mostly one: an autosave)."""
-    def build(attempt_id, user_id, *ids):
-        return _answerable().filter(
-            attempt_id=attempt_id, attempt__user_id=user_id, pk__in=ids
-        ).order_by("position")
-
-    return PreparedQuery(build, arity=2 + count)
+def _named_prepared(count):
+    """`_named` for a learner, prepared once per number of responses named
+    (mostly one: an autosave)."""
+    return PreparedQuery(_named, arity=2 + count)
 
 
 @transaction.atomic
@@ -424,12 +423,9 @@ def save_answers(*, attempt_id, answers, user=None, check=(), now=None):
     if not named_ids:
         responses = []
     elif user is not None and len(named_ids) <= PREPARED_ANSWERS:
-        responses = _named_responses(len(named_ids))(attempt_id, user.pk, *named_ids)
+        responses = _named_prepared(len(named_ids))(attempt_id, user.pk, *named_ids)
     else:
-        responses = _answerable().filter(attempt_id=attempt_id, pk__in=named_ids)
-        if user is not None:
-            responses = responses.filter(attempt__user_id=user.pk)
-        responses = list(responses.order_by("position"))
+        responses = list(_named(attempt_id, user and user.pk, *named_ids))
     attempt = responses[0].attempt if responses else _lock(attempt_id, user)
     if attempt.is_submitted:
         raise AttemptClosed(CLOSED_MESSAGE)
@@ -506,8 +502,3 @@ def submit_attempt(*, attempt_id, user=None, answers=None, now=None):
     )
     attempt_submitted.send(sender=Attempt, attempt=attempt)
     return attempt, True
-
-
-def save_and_submit(*, attempt_id, answers, user=None, now=None):
-    """The learner's last answers and the submission, in one transaction."""
-    return submit_attempt(attempt_id=attempt_id, user=user, answers=answers, now=now)

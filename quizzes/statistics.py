@@ -25,7 +25,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 
 from .models import Attempt, Question, Response
@@ -154,24 +154,20 @@ def _histograms(attempts):
     joint = defaultdict(lambda: defaultdict(int))
     picks = defaultdict(lambda: defaultdict(int))
     first = {}
-    postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        if postgres:
-            # Compiling these two queries (JIT) can take longer than running them.
-            cursor.execute("SET jit = off")
-        try:
-            cursor.execute(JOINT_SQL.format(attempts=sql), params)
-            for question_id, p, total, count in cursor.fetchall():
-                p, total = float(p), float(total)
-                joint[question_id][(round(p, 6), round(total - p, 6))] += count
-            cursor.execute(PICKS_SQL.format(attempts=sql), params)
-            for question_id, selected, count, response_id in cursor.fetchall():
-                for choice_id in json.loads(selected) or []:
-                    picks[question_id][choice_id] += count
-                first[question_id] = min(first.get(question_id, response_id), response_id)
-        finally:
-            if postgres:
-                cursor.execute("RESET jit")
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Compiling these two queries (JIT) can take longer than running
+            # them: off for this transaction only.
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(JOINT_SQL.format(attempts=sql), params)
+        for question_id, p, total, count in cursor.fetchall():
+            p, total = float(p), float(total)
+            joint[question_id][(round(p, 6), round(total - p, 6))] += count
+        cursor.execute(PICKS_SQL.format(attempts=sql), params)
+        for question_id, selected, count, response_id in cursor.fetchall():
+            for choice_id in json.loads(selected) or []:
+                picks[question_id][choice_id] += count
+            first[question_id] = min(first.get(question_id, response_id), response_id)
     return joint, picks, first
 
 

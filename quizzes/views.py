@@ -82,7 +82,7 @@ def attempt_page(request, pk):
     action, check = form.cleaned_data["action"], form.cleaned_data["check"]
     try:
         if action == "submit":
-            services.save_and_submit(attempt_id=pk, user=request.user, answers=form.answers())
+            services.submit_attempt(attempt_id=pk, user=request.user, answers=form.answers())
             return redirect("quizzes:review", pk=pk)
         services.save_answers(
             attempt_id=pk, user=request.user, answers=form.answers(),

@@ -91,7 +91,7 @@ def test_editing_a_question_later_never_changes_a_past_attempt(client, quiz, lea
     client.force_login(learner)
     attempt, _ = services.start_attempt(user=learner, quiz=quiz)
     first = attempt.responses.order_by("position").first()
-    services.save_and_submit(attempt_id=attempt.pk, answers={first.pk: key_of(first)})
+    services.submit_attempt(attempt_id=attempt.pk, answers={first.pk: key_of(first)})
     question = first.question
     question.stem = "EDITED STEM"
     question.save()
@@ -110,7 +110,7 @@ def test_submit_scores_on_the_server_and_twice_grades_once(quiz, learner):
     answers = {responses[0].pk: key_of(responses[0]), responses[1].pk: key_of(responses[1])}
     wrong = [i for i in choice_ids(responses[2]) if i not in key_of(responses[2])][:1]
     answers[responses[2].pk] = wrong
-    graded, now = services.save_and_submit(attempt_id=attempt.pk, answers=answers)
+    graded, now = services.submit_attempt(attempt_id=attempt.pk, answers=answers)
     assert now and graded.score == 50 and graded.passed is True
     again, now_again = services.submit_attempt(attempt_id=attempt.pk)
     assert not now_again and again.score == 50 and again.submitted_at == graded.submitted_at
@@ -346,7 +346,7 @@ def test_outline_and_dashboard_show_quiz_results_and_mastery(client, klonopin, l
     quiz = Quiz.objects.get(slug="withdrawal-safety")
     attempt, _ = services.start_attempt(user=learner, quiz=quiz)
     answers = {r.pk: key_of(r) for r in attempt.responses.all()[:4]}
-    services.save_and_submit(attempt_id=attempt.pk, answers=answers)
+    services.submit_attempt(attempt_id=attempt.pk, answers=answers)
     outline = client.get(klonopin.get_absolute_url()).content.decode()
     assert "Quiz: Withdrawal and tapering" in outline
     assert "Best 31% after 1 attempt, not passed yet" in outline

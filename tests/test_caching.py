@@ -115,7 +115,7 @@ def test_a_submission_shows_at_once_on_the_dashboard_and_outline(learner_client,
     attempt, _ = services.start_attempt(user=learner, quiz=quiz)
     response = attempt.response_list[0]
     key = [c["token"] for c in response.snapshot["choices"] if c["correct"]]
-    services.save_and_submit(attempt_id=attempt.pk, answers={response.pk: key})
+    services.submit_attempt(attempt_id=attempt.pk, answers={response.pk: key})
     dashboard = learner_client.get(reverse("courses:dashboard")).text
     outline = learner_client.get(course.get_absolute_url()).text
     for html in (dashboard, outline):

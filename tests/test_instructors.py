@@ -31,7 +31,7 @@ def key_answers(attempt):
 
 def pass_quiz(user, quiz):
     attempt, _ = services.start_attempt(user=user, quiz=quiz)
-    graded, _ = services.save_and_submit(attempt_id=attempt.pk, answers=key_answers(attempt))
+    graded, _ = services.submit_attempt(attempt_id=attempt.pk, answers=key_answers(attempt))
     return graded
 
 

@@ -106,7 +106,7 @@ def test_submit_stores_raw_points_and_topic_points(learner, world):
     responses = list(attempt.responses.order_by("position"))
     key = {r.pk: [c["token"] for c in r.snapshot["choices"] if c["correct"]] for r in responses}
     answers = {responses[0].pk: key[responses[0].pk], responses[1].pk: key[responses[1].pk]}
-    graded, _ = services.save_and_submit(attempt_id=attempt.pk, answers=answers)
+    graded, _ = services.submit_attempt(attempt_id=attempt.pk, answers=answers)
     graded.refresh_from_db()
     assert graded.points == 2
     tags = {tag for r in responses for tag in r.snapshot["tags"] or ["general"]}

@@ -12,7 +12,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
 
-from edu.cache import now_and_on_commit
+from quizzes.caching import now_and_on_commit
 
 SECONDS = 3600  # a bound on memory, never the way an entry goes stale
 

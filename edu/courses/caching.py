@@ -18,14 +18,11 @@ the next reader builds it again.
 Learner data (progress, attempts) is never cached here.
 """
 
-import secrets
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.db.models import F
 from django.template.loader import render_to_string
 
-from edu.cache import now_and_on_commit
 from quizzes import caching as quiz_caching
 
 GENERATION_KEY = "courses:content"
@@ -39,7 +36,7 @@ def generation():
 def content_changed(**kwargs):
     """Receiver for saves and deletes of what the course pages show; also called
     by the importers, whose bulk writes send no signal."""
-    now_and_on_commit(lambda: cache.set(GENERATION_KEY, secrets.token_hex(6), None))
+    quiz_caching.renew_generation(GENERATION_KEY)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from edu.teaching import services as teaching
@@ -17,21 +17,18 @@ VIEW_REFRESH = timedelta(minutes=5)
 
 
 def record_lesson_view(*, user, lesson_id, last_viewed_at=None, now=None):
-    """Note that a learner opened a lesson: one upsert statement (no transaction
-    around it), skipped when the learner's last recorded view (`last_viewed_at`,
-    if the caller knows it) is recent."""
+    """Note that a learner opened a lesson: one upsert, skipped when the
+    learner's last recorded view (`last_viewed_at`, if the caller knows it) is
+    recent."""
     now = now or timezone.now()
     if last_viewed_at is not None and now - last_viewed_at < VIEW_REFRESH:
         return
-    table = connection.ops.quote_name(LessonProgress._meta.db_table)
-    when = LessonProgress._meta.get_field("last_viewed_at").get_db_prep_save(now, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, lesson_id, first_viewed_at, last_viewed_at) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (user_id, lesson_id) "
-            "DO UPDATE SET last_viewed_at = EXCLUDED.last_viewed_at",
-            [user.pk, lesson_id, when, when],
-        )
+    LessonProgress.objects.bulk_create(
+        [LessonProgress(user=user, lesson_id=lesson_id, first_viewed_at=now,
+                        last_viewed_at=now)],
+        update_conflicts=True, unique_fields=["user", "lesson"],
+        update_fields=["last_viewed_at"],
+    )
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 
 from django.core.cache import cache
 
-from edu.cache import now_and_on_commit
+from quizzes.caching import now_and_on_commit
 
 from . import selectors, services
 

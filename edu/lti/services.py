@@ -18,10 +18,10 @@ from django.utils import timezone
 from lti_tool.lti_core.utils import normalize_role
 from lti_tool.utils import sync_data_from_launch
 
-from edu.cache import now_and_on_commit
 from edu.courses.models import Cohort
 from edu.courses.permissions import TEACH
 from edu.teaching import services as teaching
+from quizzes.caching import now_and_on_commit
 
 from . import protocol, selectors
 from .models import (
@@ -40,18 +40,6 @@ TEACHING_ROLES = {
     "http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper",
 }
 HANDOFF_TTL = 120  # seconds a launch's hand-off link works (once)
-
-
-def _get_or_create(model, lookup, defaults):
-    """get_or_create that survives a concurrent first launch (unique constraint)."""
-    found = model.objects.filter(**lookup).first()
-    if found is not None:
-        return found, False
-    try:
-        with transaction.atomic():
-            return model.objects.create(**lookup, **defaults), True
-    except IntegrityError:
-        return model.objects.get(**lookup), False
 
 
 # Launches -------------------------------------------------------------------
@@ -85,14 +73,16 @@ def account_for(*, issuer, sub, claims):
         return link.user
     digest = hashlib.sha256(f"{issuer}\n{sub}".encode()).hexdigest()[:24]
     User = get_user_model()
-    user, _ = _get_or_create(
-        User, {"username": f"lti-{digest}"},
-        {"full_name": _name_of(claims), "email": _email_of(claims)},
+    user, _ = User.objects.get_or_create(
+        username=f"lti-{digest}",
+        defaults={"full_name": _name_of(claims), "email": _email_of(claims)},
     )
     if user.has_usable_password():
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    link, _ = _get_or_create(PlatformAccount, {"issuer": issuer, "sub": sub}, {"user": user})
+    link, _ = PlatformAccount.objects.get_or_create(
+        issuer=issuer, sub=sub, defaults={"user": user}
+    )
     return link.user
 
 
@@ -128,9 +118,9 @@ def cohort_for(*, context, course):
     name = _cohort_name(context, course, registration)
     if Cohort.objects.filter(course=course, name=name).exists():
         name = f"{name[:130]} #{context.pk}"
-    cohort, _ = _get_or_create(Cohort, {"course": course, "name": name}, {})
-    link, _ = _get_or_create(
-        CohortLink, {"context": context, "course": course}, {"cohort": cohort}
+    cohort, _ = Cohort.objects.get_or_create(course=course, name=name)
+    link, _ = CohortLink.objects.get_or_create(
+        context=context, course=course, defaults={"cohort": cohort}
     )
     return link
 

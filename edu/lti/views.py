@@ -187,7 +187,6 @@ def deep_link(request):
             "message": "Add content from your LMS: this page opens from the LMS's "
                        "\"add external tool\" dialog, for instructors.",
         }, status=403)
-    courses = selectors.resources_to_link()
     error = None
     if request.method == "POST":
         resource = selectors.resource_for(request.POST.get("resource", ""))
@@ -209,6 +208,7 @@ def deep_link(request):
             response._csp_update = {"form-action": [origin]}
             return response
         error = "Choose a lesson, a quiz or the whole course."
+    courses = selectors.resources_to_link()
     return render(request, "lti/deep_link.html", {"courses": courses, "error": error},
                   status=400 if error else 200)
 

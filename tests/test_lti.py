@@ -18,7 +18,13 @@ from edu.lti import services as lti_services
 from edu.lti.models import GradePost, PlatformAccount, QuizLaunch, RosterEntry, UsedNonce
 from quizzes.models import Attempt
 
-from .factories import CourseFactory, LessonFactory, QuestionFactory, QuizFactory
+from .factories import (
+    CourseFactory,
+    LessonFactory,
+    QuestionFactory,
+    QuizFactory,
+    make_instructor,
+)
 from .lti_platform import DL, LTI, Platform, new_private_key
 
 User = get_user_model()
@@ -430,6 +436,21 @@ def test_the_outbox_is_visible_in_the_admin_with_its_last_error(admin_client, cl
     page = admin_client.get("/admin/lti/gradepost/")
     assert page.status_code == 200 and b"503" in page.content
     assert admin_client.get("/admin/lti_tool/ltiregistration/add/").status_code == 200
+
+
+def test_the_lti_admin_pages_with_learner_data_are_closed_to_instructors(
+    client, platform, registration, quiz
+):
+    """Scores, LMS accounts, course links and rosters name learners: only an
+    administrator (a superuser here) reads them in the admin, not a teacher."""
+    learner_client = client.__class__()
+    learner_from_lms(learner_client, platform, quiz)
+    take_quiz(learner_client, quiz)
+    client.force_login(make_instructor("teacher"))
+    for model in ("gradepost", "platformaccount", "cohortlink", "rosterentry"):
+        assert client.get(f"/admin/lti/{model}/").status_code == 403, model
+    post = GradePost.objects.get()
+    assert client.get(f"/admin/lti/gradepost/{post.pk}/change/").status_code == 403
 
 
 # Rosters (NRPS) ---------------------------------------------------------------------

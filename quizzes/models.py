@@ -363,3 +363,75 @@ class Response(models.Model):
 
     def __str__(self):
         return f"{self.attempt} · Q{self.position}"
+
+
+class TalliedAttempt(models.Model):
+    """A first attempt counted in a cohort's item tallies (see ItemTally).
+
+    `batch` numbers the update that counted it; during an update, batch 0
+    marks an attempt being taken out (its learner left the cohort). When an
+    attempt is deleted, `attempt` becomes null (Django's SET_NULL; the database
+    has no constraint to enforce) and the next update, seeing it, rebuilds that
+    cohort's tallies of the quiz from the responses. The learner is kept as a
+    plain id.
+    """
+
+    cohort = models.ForeignKey(
+        "courses.Cohort", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="+", db_index=False)
+    attempt = models.ForeignKey(
+        Attempt, on_delete=models.SET_NULL, null=True, db_constraint=False, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+        db_index=False, related_name="+",
+    )
+    points = models.DecimalField(max_digits=9, decimal_places=4)
+    batch = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort", "attempt"], name="tallied_attempt_once_per_cohort"
+            ),
+        ]
+        indexes = [models.Index(fields=["cohort", "quiz", "batch"], name="tallied_attempt_batch")]
+
+    def __str__(self):
+        return f"attempt {self.attempt_id} in cohort {self.cohort_id}"
+
+
+class ItemTally(models.Model):
+    """One question's item-analysis counts over a cohort's first attempts.
+
+    With P a response's score and T its attempt's points, both in units of
+    1/10,000: `sums` are [n, ΣP, ΣP², ΣT, ΣT², ΣPT] over the responses,
+    `scores` counts them by P and `rests` by T − P (the rest-of-test score),
+    as {"units": count}; `picks` counts how often each option was chosen, as
+    {"choice id": count}; `choices` are the options as first shown. Every
+    figure of the item analysis follows from these (quizzes.statistics). They
+    are derived data, brought up to date from the responses each time the
+    analysis is read, never edited by hand.
+    """
+
+    cohort = models.ForeignKey(
+        "courses.Cohort", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="+", db_index=False)
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    sums = models.JSONField(default=list)
+    scores = models.JSONField(default=dict)
+    rests = models.JSONField(default=dict)
+    picks = models.JSONField(default=dict)
+    choices = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort", "quiz", "question"], name="item_tally_once_per_question"
+            ),
+        ]
+
+    def __str__(self):
+        return f"question {self.question_id} in cohort {self.cohort_id}"

@@ -18,6 +18,14 @@ responses share each (item, p, points): a small joint histogram from which
 every sum (Σp, Σp², Σr, Σr², Σpr) and both marginal histograms follow; and,
 in a second query, how many share each (item, options picked). No response is
 loaded one by one, and no attempt's total is summed again.
+
+A cohort's analysis reads the same counts from its tallies (ItemTally), which
+are brought up to date first, in one transaction under a lock on the cohort:
+first attempts not counted yet are added, those of learners who left the
+cohort are taken out, and if a counted attempt was deleted the cohort's
+tallies of the quiz are rebuilt from the responses. So the figures are always
+those of the responses as they are, but a report reads only what was submitted
+since the last one, not a million responses each time.
 """
 
 import json
@@ -25,10 +33,11 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, Max, OuterRef, Value
 
-from .models import Attempt, Question, Response
+from .models import Attempt, ItemTally, Question, Response, TalliedAttempt
 
 TOO_EASY, TOO_HARD = 90.0, 30.0
 # Below this many first attempts the figures are shown but no item is judged.
@@ -132,7 +141,7 @@ def first_attempts(quiz, user_ids=None):
 JOINT_SQL = """
     SELECT r.question_id, COALESCE(r.score, 0), a.total, COUNT(*)
     FROM quizzes_response r
-    JOIN ({attempts}) a ON a.attempt = r.attempt_id
+    JOIN ({attempts}) a ON a.attempt_id = r.attempt_id
     WHERE r.question_id IS NOT NULL
     GROUP BY r.question_id, COALESCE(r.score, 0), a.total
 """
@@ -140,7 +149,7 @@ JOINT_SQL = """
 PICKS_SQL = """
     SELECT r.question_id, CAST(r.selected AS TEXT), COUNT(*), MIN(r.id)
     FROM quizzes_response r
-    JOIN ({attempts}) a ON a.attempt = r.attempt_id
+    JOIN ({attempts}) a ON a.attempt_id = r.attempt_id
     WHERE r.question_id IS NOT NULL
     GROUP BY r.question_id, CAST(r.selected AS TEXT)
 """
@@ -148,8 +157,8 @@ PICKS_SQL = """
 
 def _histograms(attempts):
     """Two scans: {question: {(p, rest): count}}, {question: {choice id: picks}}
-    and {question: the id of one of its responses} over the attempts."""
-    attempts = attempts.order_by().values(attempt=F("pk"), total=F("points"))
+    and {question: the id of one of its responses} over the attempts, a values
+    queryset of `attempt_id` and `total` (its points)."""
     sql, params = attempts.query.sql_with_params()
     joint = defaultdict(lambda: defaultdict(int))
     picks = defaultdict(lambda: defaultdict(int))
@@ -186,22 +195,15 @@ def _sums(cells):
     return sums, p_hist, r_hist
 
 
-def item_statistics(quiz, *, user_ids=None):
-    """Per-item statistics over the first attempts (of `user_ids`, if given)."""
-    attempts = first_attempts(quiz, user_ids)
-    joint, picks, first = _histograms(attempts)
-    sums, p_hist, r_hist = {}, {}, {}
-    for question_id, cells in joint.items():
-        sums[question_id], p_hist[question_id], r_hist[question_id] = _sums(cells)
-    questions = Question.objects.in_bulk(sums.keys())
-    shown = {r.question_id: r.snapshot for r in Response.objects.filter(pk__in=first.values())}
+def _items(figures, picks, choices, questions):
+    """ItemStats from {question: (Sums, p histogram, r histogram)}."""
     stats = []
-    for question_id, item in sums.items():
+    for question_id, (item, p_hist, r_hist) in figures.items():
+        if item.n == 0:
+            continue
         question = questions[question_id]
-        facility, sd, discrimination, efficiency = item_figures(
-            item, p_hist[question_id], r_hist[question_id]
-        )
-        choices = sorted(shown[question_id]["choices"], key=lambda c: c["id"])
+        facility, sd, discrimination, efficiency = item_figures(item, p_hist, r_hist)
+        counts = picks.get(question_id, {})
         stats.append(
             ItemStats(
                 question_id=question_id,
@@ -214,14 +216,160 @@ def item_statistics(quiz, *, user_ids=None):
                 discrimination=discrimination,
                 efficiency=efficiency,
                 options=[
-                    (
-                        c["text"],
-                        c["correct"],
-                        picks[question_id][c["id"]],
-                        100 * picks[question_id][c["id"]] / item.n,
-                    )
-                    for c in choices
+                    (c["text"], c["correct"], counts.get(c["id"], 0),
+                     100 * counts.get(c["id"], 0) / item.n)
+                    for c in sorted(choices[question_id], key=lambda c: c["id"])
                 ],
             )
         )
-    return sorted(stats, key=lambda s: (s.position, s.question_id)), attempts.count()
+    return sorted(stats, key=lambda s: (s.position, s.question_id))
+
+
+def _shown_choices(response_ids):
+    """{question: its options as one of `response_ids` showed them}."""
+    return {
+        question_id: [
+            {"id": c["id"], "text": c["text"], "correct": c["correct"]}
+            for c in snapshot["choices"]
+        ]
+        for question_id, snapshot in Response.objects.filter(pk__in=response_ids)
+        .order_by().values_list("question_id", "snapshot")
+    }
+
+
+def item_statistics(quiz, *, user_ids=None, cohort=None):
+    """Per-item statistics over the first attempts: of a cohort (`cohort`,
+    whose learners are `user_ids`) from its tallies, brought up to date first;
+    of `user_ids`, or of everyone, straight from the responses.
+    Returns (items, number of first attempts)."""
+    if cohort is not None:
+        update_tallies(quiz=quiz, cohort_id=cohort.pk, user_ids=user_ids)
+        tallies = list(
+            ItemTally.objects.filter(cohort_id=cohort.pk, quiz=quiz).select_related("question")
+        )
+        figures = {t.question_id: _tally_figures(t) for t in tallies}
+        picks = {t.question_id: {int(k): v for k, v in t.picks.items()} for t in tallies}
+        choices = {t.question_id: t.choices for t in tallies}
+        questions = {t.question_id: t.question for t in tallies}
+        attempts = TalliedAttempt.objects.filter(cohort_id=cohort.pk, quiz=quiz).count()
+        return _items(figures, picks, choices, questions), attempts
+    attempts = first_attempts(quiz, user_ids)
+    joint, picks, first = _histograms(
+        attempts.order_by().values(attempt_id=F("pk"), total=F("points"))
+    )
+    figures = {question_id: _sums(cells) for question_id, cells in joint.items()}
+    questions = Question.objects.in_bulk(joint.keys())
+    return _items(figures, picks, _shown_choices(first.values()), questions), attempts.count()
+
+
+# A tally keeps scores and points in units of 1/10,000 (both have four
+# decimals), so its sums are whole numbers: adding and taking out attempts
+# never rounds.
+UNIT = 10_000
+
+
+def _tally_figures(tally):
+    """(Sums, p histogram, r histogram) of a tally. Its `sums` are n, ΣP, ΣP²,
+    ΣT, ΣT², ΣPT over the responses, with P the score and T the attempt's
+    points in units; the rest score is R = T − P."""
+    n, p, pp, t, tt, pt = tally.sums
+    sums = Sums(
+        n=n,
+        p=p / UNIT,
+        pp=pp / UNIT**2,
+        r=(t - p) / UNIT,
+        rr=(tt - 2 * pt + pp) / UNIT**2,
+        pr=(pt - pp) / UNIT**2,
+    )
+    p_hist = {int(k) / UNIT: v for k, v in tally.scores.items()}
+    r_hist = {int(k) / UNIT: v for k, v in tally.rests.items()}
+    return sums, p_hist, r_hist
+
+
+def _add(counts, key, count):
+    key = str(key)
+    total = counts.get(key, 0) + count
+    if total:
+        counts[key] = total
+    else:
+        counts.pop(key, None)
+
+
+def _fold(tallies, histograms, sign, new_tally):
+    """Add (sign 1) or take out (sign -1) the counts of `histograms` to `tallies`."""
+    joint, picks, first = histograms
+    for question_id, cells in joint.items():
+        tally = tallies.get(question_id)
+        if tally is None:
+            tally = tallies[question_id] = new_tally(question_id, first[question_id])
+        for (p, r), count in cells.items():
+            count *= sign
+            p, r = round(p * UNIT), round(r * UNIT)
+            t = p + r
+            terms = (1, p, p * p, t, t * t, p * t)
+            tally.sums = [
+                total + count * term for total, term in zip(tally.sums, terms, strict=True)
+            ]
+            _add(tally.scores, p, count)
+            _add(tally.rests, r, count)
+        for choice_id, count in picks[question_id].items():
+            _add(tally.picks, choice_id, sign * count)
+
+
+@transaction.atomic
+def update_tallies(*, quiz, cohort_id, user_ids):
+    """Bring the cohort's item tallies of `quiz` up to date with its learners'
+    (`user_ids`) first attempts. Concurrent updates of one cohort wait for each
+    other (a row lock on the cohort), so no attempt is counted twice.
+
+    Each update that finds new attempts counts them under a batch number of its
+    own; attempts being taken out are marked batch 0 and deleted at the end."""
+    Cohort = apps.get_model("courses", "Cohort")
+    list(Cohort.objects.select_for_update(no_key=True).filter(pk=cohort_id).values_list("pk"))
+    counted = TalliedAttempt.objects.filter(cohort_id=cohort_id, quiz=quiz)
+    if counted.filter(attempt__isnull=True).exists():
+        # A counted attempt was deleted, and its responses with it: start again.
+        counted.delete()
+        ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz).delete()
+    left = counted.exclude(user_id__in=user_ids).update(batch=0)
+    batch = (counted.aggregate(last=Max("batch"))["last"] or 0) + 1
+    counted_already = TalliedAttempt.objects.filter(cohort_id=cohort_id, attempt_id=OuterRef("pk"))
+    new = (
+        first_attempts(quiz, user_ids)
+        .filter(~Exists(counted_already))
+        .order_by()
+        .values_list(Value(cohort_id), "quiz_id", "pk", "user_id", "points", Value(batch))
+    )
+    sql, params = new.query.sql_with_params()
+    table = TalliedAttempt._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (cohort_id, quiz_id, attempt_id, user_id, points, batch) {sql}",
+            params,
+        )
+        added = cursor.rowcount
+        if added > 10_000 and connection.vendor == "postgresql":
+            # The planner's figures for the table, as autovacuum would renew
+            # them after such a load: the scans below need them.
+            cursor.execute(f"ANALYZE {table}")
+    if not (left or added):
+        return
+    tallies = {t.question_id: t for t in ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz)}
+    samples = {}
+
+    def new_tally(question_id, response_id):
+        samples[question_id] = response_id
+        return ItemTally(cohort_id=cohort_id, quiz=quiz, question_id=question_id, sums=[0] * 6)
+
+    for number, sign in ((0, -1), (batch, 1)):
+        if (left if sign < 0 else added) > 0:
+            rows = counted.filter(batch=number).values("attempt_id", total=F("points"))
+            _fold(tallies, _histograms(rows), sign, new_tally)
+    shown = _shown_choices(samples.values())
+    for question_id in samples:
+        tallies[question_id].choices = shown[question_id]
+    ItemTally.objects.bulk_update(
+        [t for t in tallies.values() if t.pk is not None], ["sums", "scores", "rests", "picks"]
+    )
+    ItemTally.objects.bulk_create([t for t in tallies.values() if t.pk is None])
+    counted.filter(batch=0).delete()

@@ -128,3 +128,43 @@ def test_an_answer_saved_during_submit_is_graded_or_refused_never_lost(quiz):
         else:
             assert not isinstance(saved, Exception), results
             assert stored.selected == key_ids(first)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_item_analyses_at_once_count_each_attempt_once(quiz):
+    """Two instructors open a cohort's item analysis at once, with a new first
+    attempt to count and a learner who left: each attempt is counted once."""
+    from quizzes.models import TalliedAttempt
+    from quizzes.statistics import item_statistics
+
+    from .factories import CohortFactory
+
+    cohort = CohortFactory(course=quiz.course)
+
+    def report():
+        return item_statistics(quiz, cohort=cohort, user_ids=cohort.learners.values("pk"))
+
+    def submit(user):
+        attempt, _ = services.start_attempt(user=user, quiz=quiz)
+        answers = {r.pk: key_of(r) for r in attempt.responses.all()}
+        return services.submit_attempt(attempt_id=attempt.pk, answers=answers)
+
+    leaver = UserFactory(username="tally-leaver")
+    cohort.learners.add(leaver)
+    submit(leaver)
+    for n in range(ROUNDS):
+        user = UserFactory(username=f"tally-{n}")
+        cohort.learners.add(user)
+        submit(user)
+        if n % 2:
+            cohort.learners.remove(leaver)
+        else:
+            cohort.learners.add(leaver)
+        results = race(report, report)
+        assert not any(isinstance(r, Exception) for r in results), results
+        counted = n + 1 + (n % 2 == 0)
+        assert {r[1] for r in results} == {counted}
+        items, attempts = report()
+        assert attempts == counted == TalliedAttempt.objects.filter(cohort=cohort).count()
+        assert {item.n for item in items} == {counted}
+        assert {round(item.facility) for item in items} == {100}

@@ -191,13 +191,15 @@ def test_instructor_pages_run_constant_queries(
     with django_assert_max_num_queries(10):
         assert client.get(reverse("courses:gradebook", args=[setup["cohort"].pk])
                           ).status_code == 200
-    # ... + quiz, sums, two histograms, option picks, questions, snapshots, count, quizzes
-    with django_assert_max_num_queries(14):
-        response = client.get(
-            reverse("courses:item_analysis", args=[setup["cohort"].pk, quiz.pk])
-        )
-    assert response.status_code == 200
-    assert f"({learners} submitted first attempt" in response.content.decode()
+    # The item analysis: session, user, permission, cohort, quiz and the course's
+    # quizzes around the report (tests.test_scale_queries): the first open
+    # builds the cohort's tallies, later ones only add what is new.
+    url = reverse("courses:item_analysis", args=[setup["cohort"].pk, quiz.pk])
+    for ceiling in (21, 14):
+        with django_assert_max_num_queries(ceiling):
+            response = client.get(url)
+        assert response.status_code == 200
+        assert f"({learners} submitted first attempt" in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -30,9 +30,10 @@ import math
 import pytest
 
 from quizzes import services
+from quizzes.models import TalliedAttempt
 from quizzes.statistics import Sums, _max_cross, item_figures, item_statistics
 
-from .factories import QuestionFactory, QuizFactory, UserFactory
+from .factories import CohortFactory, QuestionFactory, QuizFactory, UserFactory
 
 SCORES = {  # learner: picks per item, "k" key, "h" the 50% option, "w" wrong
     "L1": "kkwk", "L2": "kkwk", "L3": "kkwk", "L4": "khkk", "L5": "wwkk", "L6": "wwkw",
@@ -145,3 +146,90 @@ def test_flags_for_easy_and_hard_items():
     assert hard.flags == ["too hard", "negative discrimination"]
     assert few.flags == [] and not few.judged
     assert math.isclose(easy.facility, 95.0)
+
+
+def report(cohort, quiz):
+    """A cohort's item analysis as instructors get it: from its tallies."""
+    return item_statistics(quiz, cohort=cohort, user_ids=cohort.learners.values("pk"))
+
+
+def assert_matches_the_responses(cohort, quiz):
+    """The tallied analysis equals one computed from the responses right now."""
+    members = list(cohort.learners.values_list("pk", flat=True))
+    got, got_attempts = report(cohort, quiz)
+    want, want_attempts = item_statistics(quiz, user_ids=members)
+    assert got_attempts == want_attempts
+    assert [i.question_id for i in got] == [i.question_id for i in want]
+    for mine, theirs in zip(got, want, strict=True):
+        assert mine.n == theirs.n
+        for field in ("facility", "sd", "discrimination", "efficiency"):
+            a, b = getattr(mine, field), getattr(theirs, field)
+            assert (a is None) == (b is None), (mine.title, field)
+            if b is not None:
+                assert a == pytest.approx(b, abs=1e-9), (mine.title, field)
+        assert [o[:3] for o in mine.options] == [o[:3] for o in theirs.options]
+    assert not TalliedAttempt.objects.filter(cohort=cohort, batch=0).exists()
+    return got, got_attempts
+
+
+def submit_all_keys(user, quiz):
+    attempt, _ = services.start_attempt(user=user, quiz=quiz)
+    services.submit_attempt(
+        attempt_id=attempt.pk,
+        answers={
+            r.pk: [c["token"] for c in r.snapshot["choices"] if c["correct"]]
+            for r in attempt.responses.all()
+        },
+    )
+    return attempt
+
+
+def test_cohort_tallies_follow_every_change_behind_them(analysed):
+    quiz, items, learners = analysed
+    cohort = CohortFactory(course=quiz.course)
+    cohort.learners.add(*(learners[name] for name in ("L1", "L2", "L3", "L4", "L5")))
+    _, attempts = assert_matches_the_responses(cohort, quiz)  # built from nothing
+    assert attempts == 5
+    assert_matches_the_responses(cohort, quiz)  # read again: nothing to add
+
+    cohort.learners.add(learners["L6"])  # joins with a first attempt already made
+    stats, attempts = assert_matches_the_responses(cohort, quiz)
+    assert attempts == 6
+    by_title = {s.title: s for s in stats}
+    assert by_title["Item A"].facility == pytest.approx(EXPECTED["A"][0], abs=1e-3)
+    assert by_title["Item C"].discrimination == pytest.approx(EXPECTED["C"][2], abs=1e-3)
+
+    newcomer = UserFactory()
+    cohort.learners.add(newcomer)
+    open_attempt, _ = services.start_attempt(user=newcomer, quiz=quiz)
+    assert assert_matches_the_responses(cohort, quiz)[1] == 6  # not submitted: not counted
+    services.submit_attempt(
+        attempt_id=open_attempt.pk,
+        answers={r.pk: [c["token"] for c in r.snapshot["choices"] if c["correct"]]
+                 for r in open_attempt.responses.all()},
+    )
+    assert assert_matches_the_responses(cohort, quiz)[1] == 7
+    submit_all_keys(learners["L6"], quiz)  # a second attempt never counts
+    assert assert_matches_the_responses(cohort, quiz)[1] == 7
+
+    cohort.learners.remove(learners["L5"])  # leaves: taken out
+    assert assert_matches_the_responses(cohort, quiz)[1] == 6
+    cohort.learners.add(learners["L5"])  # and back
+    assert assert_matches_the_responses(cohort, quiz)[1] == 7
+
+    learners["L1"].delete()  # the account and its attempts go: rebuilt
+    assert assert_matches_the_responses(cohort, quiz)[1] == 6
+    items["D"].delete()  # the item goes from the analysis
+    stats, _ = assert_matches_the_responses(cohort, quiz)
+    assert "Item D" not in {s.title for s in stats} and len(stats) == 3
+    assert TalliedAttempt.objects.filter(cohort=cohort).count() == 6
+
+
+def test_each_cohort_has_its_own_tallies(analysed):
+    quiz, _, learners = analysed
+    strong, weak = CohortFactory(course=quiz.course), CohortFactory(course=quiz.course)
+    strong.learners.add(learners["L1"], learners["L2"])
+    weak.learners.add(learners["L5"], learners["L6"], learners["L2"])
+    a_strong = {s.title: s for s in assert_matches_the_responses(strong, quiz)[0]}["Item A"]
+    a_weak = {s.title: s for s in assert_matches_the_responses(weak, quiz)[0]}["Item A"]
+    assert a_strong.facility == pytest.approx(100) and a_weak.facility == pytest.approx(100 / 3)

@@ -24,6 +24,12 @@ CSV_QUERIES = 6
 # the joint histogram, the option picks, the questions, one snapshot per item,
 # the attempt count; on PostgreSQL also JIT off and back on around the first two.
 ITEM_ANALYSIS_QUERIES = 7
+# A cohort's report: the update (lock, deleted attempts?, leavers, last batch,
+# new attempts), then the tallies and the attempt count; in a savepoint here.
+TALLY_READ_QUERIES = 9
+# The first report also scans: tallies, the two histograms, snapshots, tallies
+# written, batch 0 cleared, with a savepoint; on PostgreSQL JIT off.
+TALLY_BUILD_QUERIES = 16
 
 
 def seeded(learners, attempts=2):
@@ -63,6 +69,13 @@ def test_csv_and_item_analysis_queries_are_flat(
     with django_assert_max_num_queries(ITEM_ANALYSIS_QUERIES):
         items, attempts = item_statistics(quiz, user_ids=program.learners.values("pk"))
     assert attempts == learners and items
+    # The cohort's report: its tallies built, then read with nothing new.
+    for ceiling in (TALLY_BUILD_QUERIES, TALLY_READ_QUERIES):
+        with django_assert_max_num_queries(ceiling):
+            tallied, attempts = item_statistics(
+                quiz, cohort=program, user_ids=program.learners.values("pk")
+            )
+        assert attempts == learners and len(tallied) == len(items)
 
 
 @pytest.mark.django_db

@@ -408,8 +408,9 @@ class ItemTally(models.Model):
     With P a response's score and T its attempt's points, both in units of
     1/10,000: `sums` are [n, ΣP, ΣP², ΣT, ΣT², ΣPT] over the responses,
     `scores` counts them by P and `rests` by T − P (the rest-of-test score),
-    as {"units": count}; `picks` counts how often each option was chosen, as
-    {"choice id": count}; `choices` are the options as first shown. Every
+    as [[units, count], ...]; `picks` counts how often each option was
+    chosen, as [[choice id, count], ...]; `choices` are the options as first
+    shown. Every
     figure of the item analysis follows from these (quizzes.statistics). They
     are derived data, brought up to date from the responses each time the
     analysis is read, never edited by hand.
@@ -421,9 +422,9 @@ class ItemTally(models.Model):
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="+", db_index=False)
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
     sums = models.JSONField(default=list)
-    scores = models.JSONField(default=dict)
-    rests = models.JSONField(default=dict)
-    picks = models.JSONField(default=dict)
+    scores = models.JSONField(default=list)
+    rests = models.JSONField(default=list)
+    picks = models.JSONField(default=list)
     choices = models.JSONField(default=list)
 
     class Meta:

@@ -248,7 +248,7 @@ def item_statistics(quiz, *, user_ids=None, cohort=None):
             ItemTally.objects.filter(cohort_id=cohort.pk, quiz=quiz).select_related("question")
         )
         figures = {t.question_id: _tally_figures(t) for t in tallies}
-        picks = {t.question_id: {int(k): v for k, v in t.picks.items()} for t in tallies}
+        picks = {t.question_id: dict(t.picks) for t in tallies}
         choices = {t.question_id: t.choices for t in tallies}
         questions = {t.question_id: t.question for t in tallies}
         attempts = TalliedAttempt.objects.filter(cohort_id=cohort.pk, quiz=quiz).count()
@@ -281,18 +281,9 @@ def _tally_figures(tally):
         rr=(tt - 2 * pt + pp) / UNIT**2,
         pr=(pt - pp) / UNIT**2,
     )
-    p_hist = {int(k) / UNIT: v for k, v in tally.scores.items()}
-    r_hist = {int(k) / UNIT: v for k, v in tally.rests.items()}
+    p_hist = {units / UNIT: count for units, count in tally.scores}
+    r_hist = {units / UNIT: count for units, count in tally.rests}
     return sums, p_hist, r_hist
-
-
-def _add(counts, key, count):
-    key = str(key)
-    total = counts.get(key, 0) + count
-    if total:
-        counts[key] = total
-    else:
-        counts.pop(key, None)
 
 
 def _fold(tallies, histograms, sign, new_tally):
@@ -302,18 +293,26 @@ def _fold(tallies, histograms, sign, new_tally):
         tally = tallies.get(question_id)
         if tally is None:
             tally = tallies[question_id] = new_tally(question_id, first[question_id])
+        sums = tally.sums
+        scores, rests = defaultdict(int, tally.scores), defaultdict(int, tally.rests)
         for (p, r), count in cells.items():
             count *= sign
             p, r = round(p * UNIT), round(r * UNIT)
             t = p + r
             terms = (1, p, p * p, t, t * t, p * t)
-            tally.sums = [
-                total + count * term for total, term in zip(tally.sums, terms, strict=True)
-            ]
-            _add(tally.scores, p, count)
-            _add(tally.rests, r, count)
+            sums = [total + count * term for total, term in zip(sums, terms, strict=True)]
+            scores[p] += count
+            rests[r] += count
+        chosen = defaultdict(int, tally.picks)
         for choice_id, count in picks[question_id].items():
-            _add(tally.picks, choice_id, sign * count)
+            chosen[choice_id] += sign * count
+        # Stored as [[key, count], ...], sorted, without the zeros: plain
+        # numbers, which the database driver passes on without escaping.
+        tally.sums = sums
+        tally.scores, tally.rests, tally.picks = (
+            sorted([key, count] for key, count in counts.items() if count)
+            for counts in (scores, rests, chosen)
+        )
 
 
 @transaction.atomic
@@ -368,8 +367,10 @@ def update_tallies(*, quiz, cohort_id, user_ids):
     shown = _shown_choices(samples.values())
     for question_id in samples:
         tallies[question_id].choices = shown[question_id]
-    ItemTally.objects.bulk_update(
-        [t for t in tallies.values() if t.pk is not None], ["sums", "scores", "rests", "picks"]
-    )
-    ItemTally.objects.bulk_create([t for t in tallies.values() if t.pk is None])
+    # Written again whole: two statements, where bulk_update's CASE per row and
+    # field costs more to build than the rows do to write.
+    ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz).delete()
+    for tally in tallies.values():
+        tally.pk = None
+    ItemTally.objects.bulk_create(tallies.values())
     counted.filter(batch=0).delete()

@@ -28,8 +28,8 @@ ITEM_ANALYSIS_QUERIES = 7
 # new attempts), then the tallies and the attempt count; in a savepoint here.
 TALLY_READ_QUERIES = 9
 # The first report also scans: tallies, the two histograms, snapshots, tallies
-# written, batch 0 cleared, with a savepoint; on PostgreSQL JIT off.
-TALLY_BUILD_QUERIES = 16
+# deleted and written again, batch 0 cleared, with a savepoint; PostgreSQL: JIT off.
+TALLY_BUILD_QUERIES = 17
 
 
 def seeded(learners, attempts=2):

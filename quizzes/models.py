@@ -370,19 +370,16 @@ class TalliedAttempt(models.Model):
 
     `batch` numbers the update that counted it; during an update, batch 0
     marks an attempt being taken out (its learner left the cohort). When an
-    attempt is deleted, `attempt` becomes null (Django's SET_NULL; the database
-    has no constraint to enforce) and the next update, seeing it, rebuilds that
-    cohort's tallies of the quiz from the responses. The learner is kept as a
-    plain id.
+    attempt is deleted, `attempt` becomes null (Django's SET_NULL) and the next
+    update, seeing it, rebuilds that cohort's tallies of the quiz from the
+    responses. The learner is kept as a plain id.
     """
 
     cohort = models.ForeignKey(
         "courses.Cohort", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="+", db_index=False)
-    attempt = models.ForeignKey(
-        Attempt, on_delete=models.SET_NULL, null=True, db_constraint=False, related_name="+"
-    )
+    attempt = models.ForeignKey(Attempt, on_delete=models.SET_NULL, null=True, related_name="+")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
         db_index=False, related_name="+",
@@ -396,7 +393,7 @@ class TalliedAttempt(models.Model):
                 fields=["cohort", "attempt"], name="tallied_attempt_once_per_cohort"
             ),
         ]
-        indexes = [models.Index(fields=["cohort", "quiz", "batch"], name="tallied_attempt_batch")]
+        indexes = [models.Index(fields=["quiz", "cohort", "batch"], name="tallied_attempt_batch")]
 
     def __str__(self):
         return f"attempt {self.attempt_id} in cohort {self.cohort_id}"

@@ -243,6 +243,8 @@ def item_statistics(quiz, *, user_ids=None, cohort=None):
     of `user_ids`, or of everyone, straight from the responses.
     Returns (items, number of first attempts)."""
     if cohort is not None:
+        if user_ids is None:
+            raise ValueError("A cohort's analysis needs its learners (user_ids).")
         update_tallies(quiz=quiz, cohort_id=cohort.pk, user_ids=user_ids)
         tallies = list(
             ItemTally.objects.filter(cohort_id=cohort.pk, quiz=quiz).select_related("question")
@@ -315,23 +317,8 @@ def _fold(tallies, histograms, sign, new_tally):
         )
 
 
-@transaction.atomic
-def update_tallies(*, quiz, cohort_id, user_ids):
-    """Bring the cohort's item tallies of `quiz` up to date with its learners'
-    (`user_ids`) first attempts. Concurrent updates of one cohort wait for each
-    other (a row lock on the cohort), so no attempt is counted twice.
-
-    Each update that finds new attempts counts them under a batch number of its
-    own; attempts being taken out are marked batch 0 and deleted at the end."""
-    Cohort = apps.get_model("courses", "Cohort")
-    list(Cohort.objects.select_for_update(no_key=True).filter(pk=cohort_id).values_list("pk"))
-    counted = TalliedAttempt.objects.filter(cohort_id=cohort_id, quiz=quiz)
-    if counted.filter(attempt__isnull=True).exists():
-        # A counted attempt was deleted, and its responses with it: start again.
-        counted.delete()
-        ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz).delete()
-    left = counted.exclude(user_id__in=user_ids).update(batch=0)
-    batch = (counted.aggregate(last=Max("batch"))["last"] or 0) + 1
+def _count_new_attempts(quiz, cohort_id, user_ids, batch):
+    """Add the learners' first attempts not counted yet under `batch`: how many."""
     counted_already = TalliedAttempt.objects.filter(cohort_id=cohort_id, attempt_id=OuterRef("pk"))
     new = (
         first_attempts(quiz, user_ids)
@@ -351,6 +338,34 @@ def update_tallies(*, quiz, cohort_id, user_ids):
             # The planner's figures for the table, as autovacuum would renew
             # them after such a load: the scans below need them.
             cursor.execute(f"ANALYZE {table}")
+    return added
+
+
+@transaction.atomic
+def update_tallies(*, quiz, cohort_id, user_ids):
+    """Bring the cohort's item tallies of `quiz` up to date with its learners'
+    (`user_ids`) first attempts. Concurrent updates of one cohort wait for each
+    other (a row lock on the cohort), so no attempt is counted twice.
+
+    Each update that finds new attempts counts them under a batch number of its
+    own; attempts being taken out are marked batch 0 and deleted at the end.
+    A counted attempt's deletion cannot slip between the steps: its counted
+    row's foreign key makes the deletion null that row (Django's SET_NULL),
+    which waits for a row this update marked, and the key check of a row it
+    added holds the attempt until this update commits. A null row, seen once
+    rows are marked and added, means the tallies are rebuilt."""
+    Cohort = apps.get_model("courses", "Cohort")
+    if not Cohort.objects.select_for_update(no_key=True).filter(pk=cohort_id).exists():
+        return
+    counted = TalliedAttempt.objects.filter(cohort_id=cohort_id, quiz=quiz)
+    left = counted.exclude(user_id__in=user_ids).update(batch=0)
+    batch = (counted.aggregate(last=Max("batch"))["last"] or 0) + 1
+    added = _count_new_attempts(quiz, cohort_id, user_ids, batch)
+    if counted.filter(attempt__isnull=True).exists():
+        # A counted attempt was deleted, and its responses with it: start again.
+        counted.delete()
+        ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz).delete()
+        left, added = 0, _count_new_attempts(quiz, cohort_id, user_ids, batch)
     if not (left or added):
         return
     tallies = {t.question_id: t for t in ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz)}
@@ -366,7 +381,7 @@ def update_tallies(*, quiz, cohort_id, user_ids):
             _fold(tallies, _histograms(rows), sign, new_tally)
     shown = _shown_choices(samples.values())
     for question_id in samples:
-        tallies[question_id].choices = shown[question_id]
+        tallies[question_id].choices = shown.get(question_id, [])
     # Written again whole: two statements, where bulk_update's CASE per row and
     # field costs more to build than the rows do to write.
     ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz).delete()

@@ -133,7 +133,9 @@ def test_an_answer_saved_during_submit_is_graded_or_refused_never_lost(quiz):
 @pytest.mark.django_db(transaction=True)
 def test_two_item_analyses_at_once_count_each_attempt_once(quiz):
     """Two instructors open a cohort's item analysis at once, with a new first
-    attempt to count and a learner who left: each attempt is counted once."""
+    attempt to count and a learner who left: each attempt is counted once.
+    (On SQLite the two transactions queue, so only PostgreSQL's run can catch
+    a missing lock.)"""
     from quizzes.models import TalliedAttempt
     from quizzes.statistics import item_statistics
 

@@ -30,7 +30,7 @@ import math
 import pytest
 
 from quizzes import services
-from quizzes.models import TalliedAttempt
+from quizzes.models import Attempt, TalliedAttempt
 from quizzes.statistics import Sums, _max_cross, item_figures, item_statistics
 
 from .factories import CohortFactory, QuestionFactory, QuizFactory, UserFactory
@@ -219,10 +219,13 @@ def test_cohort_tallies_follow_every_change_behind_them(analysed):
 
     learners["L1"].delete()  # the account and its attempts go: rebuilt
     assert assert_matches_the_responses(cohort, quiz)[1] == 6
+    Attempt.objects.get(user=learners["L2"]).delete()  # an attempt alone goes: rebuilt
+    assert learners["L2"] in cohort.learners.all()
+    assert assert_matches_the_responses(cohort, quiz)[1] == 5
     items["D"].delete()  # the item goes from the analysis
     stats, _ = assert_matches_the_responses(cohort, quiz)
     assert "Item D" not in {s.title for s in stats} and len(stats) == 3
-    assert TalliedAttempt.objects.filter(cohort=cohort).count() == 6
+    assert TalliedAttempt.objects.filter(cohort=cohort).count() == 5
 
 
 def test_each_cohort_has_its_own_tallies(analysed):
@@ -233,3 +236,6 @@ def test_each_cohort_has_its_own_tallies(analysed):
     a_strong = {s.title: s for s in assert_matches_the_responses(strong, quiz)[0]}["Item A"]
     a_weak = {s.title: s for s in assert_matches_the_responses(weak, quiz)[0]}["Item A"]
     assert a_strong.facility == pytest.approx(100) and a_weak.facility == pytest.approx(100 / 3)
+    weak.learners.remove(learners["L2"])  # leaves one class, stays in the other
+    assert assert_matches_the_responses(weak, quiz)[1] == 2
+    assert assert_matches_the_responses(strong, quiz)[1] == 2

@@ -20,7 +20,7 @@ in a second query, how many share each (item, options picked). No response is
 loaded one by one, and no attempt's total is summed again.
 
 A cohort's analysis reads the same counts from its tallies (ItemTally), which
-are brought up to date first, in one transaction under a lock on the cohort:
+are brought up to date first, in one transaction under a lock of their own:
 first attempts not counted yet are added, those of learners who left the
 cohort are taken out, and if a counted attempt was deleted the cohort's
 tallies of the quiz are rebuilt from the responses. So the figures are always
@@ -28,12 +28,12 @@ those of the responses as they are, but a report reads only what was submitted
 since the last one, not a million responses each time.
 """
 
+import hashlib
 import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Exists, F, Max, OuterRef, Value
 
@@ -341,11 +341,24 @@ def _count_new_attempts(quiz, cohort_id, user_ids, batch):
     return added
 
 
+def _lock_tallies(cohort_id, quiz_id):
+    """Make concurrent updates of one cohort's tallies of a quiz wait for each
+    other, until the transaction ends. PostgreSQL: a transaction-level advisory
+    lock on a key of their own (so the cohort's rows stay free for everything
+    else); SQLite's transactions begin IMMEDIATE, and so already queue."""
+    if connection.vendor != "postgresql":
+        return
+    name = f"quizzes.item_tally:{cohort_id}:{quiz_id}".encode()
+    key = int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 @transaction.atomic
 def update_tallies(*, quiz, cohort_id, user_ids):
     """Bring the cohort's item tallies of `quiz` up to date with its learners'
-    (`user_ids`) first attempts. Concurrent updates of one cohort wait for each
-    other (a row lock on the cohort), so no attempt is counted twice.
+    (`user_ids`) first attempts. Concurrent updates of one cohort's tallies of
+    a quiz wait for each other, so no attempt is counted twice.
 
     Each update that finds new attempts counts them under a batch number of its
     own; attempts being taken out are marked batch 0 and deleted at the end.
@@ -354,9 +367,7 @@ def update_tallies(*, quiz, cohort_id, user_ids):
     which waits for a row this update marked, and the key check of a row it
     added holds the attempt until this update commits. A null row, seen once
     rows are marked and added, means the tallies are rebuilt."""
-    Cohort = apps.get_model("courses", "Cohort")
-    if not Cohort.objects.select_for_update(no_key=True).filter(pk=cohort_id).exists():
-        return
+    _lock_tallies(cohort_id, quiz.pk)
     counted = TalliedAttempt.objects.filter(cohort_id=cohort_id, quiz=quiz)
     left = counted.exclude(user_id__in=user_ids).update(batch=0)
     batch = (counted.aggregate(last=Max("batch"))["last"] or 0) + 1

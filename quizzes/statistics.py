@@ -156,13 +156,14 @@ PICKS_SQL = """
 
 
 def _histograms(attempts):
-    """Two scans: {question: {(p, rest): count}}, {question: {choice id: picks}}
-    and {question: the id of one of its responses} over the attempts, a values
-    queryset of `attempt_id` and `total` (its points)."""
+    """Two scans over the attempts (a values queryset of `attempt_id` and
+    `total`, its points): {question: {(p, rest): count}}, {question: {choice
+    id: picks}} and {question: [(a response's id, the choice ids it picked)]},
+    one response for each set of options picked."""
     sql, params = attempts.query.sql_with_params()
     joint = defaultdict(lambda: defaultdict(int))
     picks = defaultdict(lambda: defaultdict(int))
-    first = {}
+    samples = defaultdict(list)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Compiling these two queries (JIT) can take longer than running
@@ -174,10 +175,11 @@ def _histograms(attempts):
             joint[question_id][(round(p, 6), round(total - p, 6))] += count
         cursor.execute(PICKS_SQL.format(attempts=sql), params)
         for question_id, selected, count, response_id in cursor.fetchall():
-            for choice_id in json.loads(selected) or []:
+            chosen = json.loads(selected) or []
+            for choice_id in chosen:
                 picks[question_id][choice_id] += count
-            first[question_id] = min(first.get(question_id, response_id), response_id)
-    return joint, picks, first
+            samples[question_id].append((response_id, chosen))
+    return joint, picks, samples
 
 
 def _sums(cells):
@@ -215,26 +217,37 @@ def _items(figures, picks, choices, questions):
                 sd=sd,
                 discrimination=discrimination,
                 efficiency=efficiency,
-                options=[
-                    (c["text"], c["correct"], counts.get(c["id"], 0),
-                     100 * counts.get(c["id"], 0) / item.n)
-                    for c in sorted(choices[question_id], key=lambda c: c["id"])
-                ],
+                options=_options(choices.get(question_id, []), counts, item.n),
             )
         )
     return sorted(stats, key=lambda s: (s.position, s.question_id))
 
 
-def _shown_choices(response_ids):
-    """{question: its options as one of `response_ids` showed them}."""
-    return {
-        question_id: [
-            {"id": c["id"], "text": c["text"], "correct": c["correct"]}
-            for c in snapshot["choices"]
-        ]
-        for question_id, snapshot in Response.objects.filter(pk__in=response_ids)
-        .order_by().values_list("question_id", "snapshot")
-    }
+def _options(choices, counts, n):
+    """[(text, is key, picks, percent)]. A question edited after some attempts
+    has options under new ids (an import recreates them): an option with the
+    same text and role is one row, its picks under every id added up."""
+    rows = {}
+    for choice in sorted(choices, key=lambda c: c["id"]):
+        key = (choice["text"], choice["correct"])
+        rows[key] = rows.get(key, 0) + counts.get(choice["id"], 0)
+    return [(text, correct, count, 100 * count / n) for (text, correct), count in rows.items()]
+
+
+def _shown_choices(response_ids, known=None):
+    """{question: every option that `response_ids` showed, by id}, added to
+    `known` ({question: options already known})."""
+    shown = defaultdict(dict)
+    for question_id, options in (known or {}).items():
+        shown[question_id].update((c["id"], c) for c in options)
+    rows = Response.objects.filter(pk__in=list(response_ids)).order_by("pk")
+    for question_id, snapshot in rows.values_list("question_id", "snapshot"):
+        for c in snapshot["choices"]:
+            shown[question_id].setdefault(
+                c["id"], {"id": c["id"], "text": c["text"], "correct": c["correct"]}
+            )
+    return {question_id: sorted(options.values(), key=lambda c: c["id"])
+            for question_id, options in shown.items()}
 
 
 def item_statistics(quiz, *, user_ids=None, cohort=None):
@@ -256,12 +269,13 @@ def item_statistics(quiz, *, user_ids=None, cohort=None):
         attempts = TalliedAttempt.objects.filter(cohort_id=cohort.pk, quiz=quiz).count()
         return _items(figures, picks, choices, questions), attempts
     attempts = first_attempts(quiz, user_ids)
-    joint, picks, first = _histograms(
+    joint, picks, samples = _histograms(
         attempts.order_by().values(attempt_id=F("pk"), total=F("points"))
     )
+    shown = _shown_choices(r for rows in samples.values() for r, _ in rows)
     figures = {question_id: _sums(cells) for question_id, cells in joint.items()}
     questions = Question.objects.in_bulk(joint.keys())
-    return _items(figures, picks, _shown_choices(first.values()), questions), attempts.count()
+    return _items(figures, picks, shown, questions), attempts.count()
 
 
 # A tally keeps scores and points in units of 1/10,000 (both have four
@@ -290,11 +304,11 @@ def _tally_figures(tally):
 
 def _fold(tallies, histograms, sign, new_tally):
     """Add (sign 1) or take out (sign -1) the counts of `histograms` to `tallies`."""
-    joint, picks, first = histograms
+    joint, picks, _ = histograms
     for question_id, cells in joint.items():
         tally = tallies.get(question_id)
         if tally is None:
-            tally = tallies[question_id] = new_tally(question_id, first[question_id])
+            tally = tallies[question_id] = new_tally(question_id)
         sums = tally.sums
         scores, rests = defaultdict(int, tally.scores), defaultdict(int, tally.rests)
         for (p, r), count in cells.items():
@@ -380,19 +394,28 @@ def update_tallies(*, quiz, cohort_id, user_ids):
     if not (left or added):
         return
     tallies = {t.question_id: t for t in ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz)}
-    samples = {}
 
-    def new_tally(question_id, response_id):
-        samples[question_id] = response_id
+    def new_tally(question_id):
         return ItemTally(cohort_id=cohort_id, quiz=quiz, question_id=question_id, sums=[0] * 6)
 
     for number, sign in ((0, -1), (batch, 1)):
         if (left if sign < 0 else added) > 0:
             rows = counted.filter(batch=number).values("attempt_id", total=F("points"))
-            _fold(tallies, _histograms(rows), sign, new_tally)
-    shown = _shown_choices(samples.values())
-    for question_id in samples:
-        tallies[question_id].choices = shown.get(question_id, [])
+            histograms = _histograms(rows)
+            _fold(tallies, histograms, sign, new_tally)
+    if added:
+        # The options shown: of a new item, and any an added response picked
+        # that its item's tally does not know yet (the item was edited).
+        known = {q: {c["id"] for c in t.choices} for q, t in tallies.items()}
+        unseen = [
+            response_id
+            for question_id, rows in histograms[2].items()
+            for response_id, chosen in rows
+            if not known[question_id] or not known[question_id].issuperset(chosen)
+        ]
+        shown = _shown_choices(unseen, {q: t.choices for q, t in tallies.items()})
+        for question_id, tally in tallies.items():
+            tally.choices = shown.get(question_id, tally.choices)
     # Written again whole: two statements, where bulk_update's CASE per row and
     # field costs more to build than the rows do to write.
     ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz).delete()

@@ -239,3 +239,33 @@ def test_each_cohort_has_its_own_tallies(analysed):
     weak.learners.remove(learners["L2"])  # leaves one class, stays in the other
     assert assert_matches_the_responses(weak, quiz)[1] == 2
     assert assert_matches_the_responses(strong, quiz)[1] == 2
+
+
+def test_an_item_edited_between_attempts_keeps_every_option_counted(analysed):
+    """An import that changes an item recreates its options under new ids: the
+    analysis still counts every pick, an unchanged option as one row."""
+    from quizzes.models import Choice
+
+    quiz, items, learners = analysed
+    cohort = CohortFactory(course=quiz.course)
+    cohort.learners.add(*learners.values())
+    assert_matches_the_responses(cohort, quiz)  # tallies built before the edit
+    item = items["A"]
+    item.choices.all().delete()
+    for n, (text, correct) in enumerate(
+        [("key", True), ("half", False), ("new-wrong", False)], start=1
+    ):
+        Choice.objects.create(question=item, position=n, text=f"{text}-text",
+                              is_correct=correct, weight=100 if correct else 0)
+    newcomer = UserFactory()
+    cohort.learners.add(newcomer)
+    attempt, _ = services.start_attempt(user=newcomer, quiz=quiz)
+    response = attempt.responses.get(question=item)
+    picked = [c["token"] for c in response.snapshot["choices"] if c["text"] == "new-wrong-text"]
+    services.submit_attempt(attempt_id=attempt.pk, answers={response.pk: picked})
+    stats, attempts = assert_matches_the_responses(cohort, quiz)
+    a = next(s for s in stats if s.title == "Item A")
+    counts = {text: count for text, _, count, _ in a.options}
+    assert attempts == 7 and a.n == 7
+    assert counts == {"key-text": 4, "half-text": 0, "wrong-text": 2, "new-wrong-text": 1}
+    assert sum(share for *_, share in a.options) == pytest.approx(100)

@@ -182,33 +182,18 @@ def _histograms(attempts):
     return joint, picks, samples
 
 
-def _sums(cells):
-    sums = Sums(0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    p_hist, r_hist = defaultdict(int), defaultdict(int)
-    for (p, r), c in cells.items():
-        sums.n += c
-        sums.p += p * c
-        sums.pp += p * p * c
-        sums.r += r * c
-        sums.rr += r * r * c
-        sums.pr += p * r * c
-        p_hist[p] += c
-        r_hist[r] += c
-    return sums, p_hist, r_hist
-
-
-def _items(figures, picks, choices, questions):
-    """ItemStats from {question: (Sums, p histogram, r histogram)}."""
+def _items(tallies, questions):
+    """ItemStats of tallies (saved or not), with {question id: Question}."""
     stats = []
-    for question_id, (item, p_hist, r_hist) in figures.items():
+    for tally in tallies:
+        item, p_hist, r_hist = _tally_figures(tally)
         if item.n == 0:
             continue
-        question = questions[question_id]
+        question = questions[tally.question_id]
         facility, sd, discrimination, efficiency = item_figures(item, p_hist, r_hist)
-        counts = picks.get(question_id, {})
         stats.append(
             ItemStats(
-                question_id=question_id,
+                question_id=tally.question_id,
                 position=question.position,
                 title=question.title or question.stem[:60],
                 stem=question.stem,
@@ -217,7 +202,7 @@ def _items(figures, picks, choices, questions):
                 sd=sd,
                 discrimination=discrimination,
                 efficiency=efficiency,
-                options=_options(choices.get(question_id, []), counts, item.n),
+                options=_options(tally.choices, dict(tally.picks), item.n),
             )
         )
     return sorted(stats, key=lambda s: (s.position, s.question_id))
@@ -234,20 +219,27 @@ def _options(choices, counts, n):
     return [(text, correct, count, 100 * count / n) for (text, correct), count in rows.items()]
 
 
-def _shown_choices(response_ids, known=None):
-    """{question: every option that `response_ids` showed, by id}, added to
-    `known` ({question: options already known})."""
-    shown = defaultdict(dict)
-    for question_id, options in (known or {}).items():
-        shown[question_id].update((c["id"], c) for c in options)
-    rows = Response.objects.filter(pk__in=list(response_ids)).order_by("pk")
+def _add_shown_choices(tallies, histograms, *, only_unknown):
+    """Add to each tally's `choices` every option its responses in `histograms`
+    were shown (one snapshot read per set of options picked); `only_unknown`:
+    only for a new tally, or a pick of an option it does not know yet (the
+    item was edited)."""
+    known = {q: {c["id"] for c in t.choices} for q, t in tallies.items()}
+    wanted = [
+        response_id
+        for question_id, rows in histograms[2].items()
+        for response_id, chosen in rows
+        if not only_unknown or not known[question_id] or not known[question_id].issuperset(chosen)
+    ]
+    shown = {q: {c["id"]: c for c in t.choices} for q, t in tallies.items()}
+    rows = Response.objects.filter(pk__in=wanted).order_by("pk")
     for question_id, snapshot in rows.values_list("question_id", "snapshot"):
         for c in snapshot["choices"]:
             shown[question_id].setdefault(
                 c["id"], {"id": c["id"], "text": c["text"], "correct": c["correct"]}
             )
-    return {question_id: sorted(options.values(), key=lambda c: c["id"])
-            for question_id, options in shown.items()}
+    for question_id, tally in tallies.items():
+        tally.choices = sorted(shown[question_id].values(), key=lambda c: c["id"])
 
 
 def item_statistics(quiz, *, user_ids=None, cohort=None):
@@ -262,20 +254,15 @@ def item_statistics(quiz, *, user_ids=None, cohort=None):
         tallies = list(
             ItemTally.objects.filter(cohort_id=cohort.pk, quiz=quiz).select_related("question")
         )
-        figures = {t.question_id: _tally_figures(t) for t in tallies}
-        picks = {t.question_id: dict(t.picks) for t in tallies}
-        choices = {t.question_id: t.choices for t in tallies}
-        questions = {t.question_id: t.question for t in tallies}
         attempts = TalliedAttempt.objects.filter(cohort_id=cohort.pk, quiz=quiz).count()
-        return _items(figures, picks, choices, questions), attempts
+        return _items(tallies, {t.question_id: t.question for t in tallies}), attempts
+    # Without a cohort: the same tallies, made in memory from every response.
     attempts = first_attempts(quiz, user_ids)
-    joint, picks, samples = _histograms(
-        attempts.order_by().values(attempt_id=F("pk"), total=F("points"))
-    )
-    shown = _shown_choices(r for rows in samples.values() for r, _ in rows)
-    figures = {question_id: _sums(cells) for question_id, cells in joint.items()}
-    questions = Question.objects.in_bulk(joint.keys())
-    return _items(figures, picks, shown, questions), attempts.count()
+    histograms = _histograms(attempts.order_by().values(attempt_id=F("pk"), total=F("points")))
+    tallies = {}
+    _fold(tallies, histograms, 1, quiz=quiz, cohort_id=None)
+    _add_shown_choices(tallies, histograms, only_unknown=False)
+    return _items(tallies.values(), Question.objects.in_bulk(tallies)), attempts.count()
 
 
 # A tally keeps scores and points in units of 1/10,000 (both have four
@@ -302,13 +289,16 @@ def _tally_figures(tally):
     return sums, p_hist, r_hist
 
 
-def _fold(tallies, histograms, sign, new_tally):
-    """Add (sign 1) or take out (sign -1) the counts of `histograms` to `tallies`."""
+def _fold(tallies, histograms, sign, *, quiz, cohort_id):
+    """Add (sign 1) or take out (sign -1) the counts of `histograms` to
+    `tallies` ({question id: ItemTally}), making those that are missing."""
     joint, picks, _ = histograms
     for question_id, cells in joint.items():
         tally = tallies.get(question_id)
         if tally is None:
-            tally = tallies[question_id] = new_tally(question_id)
+            tally = tallies[question_id] = ItemTally(
+                cohort_id=cohort_id, quiz=quiz, question_id=question_id, sums=[0] * 6
+            )
         sums = tally.sums
         scores, rests = defaultdict(int, tally.scores), defaultdict(int, tally.rests)
         for (p, r), count in cells.items():
@@ -395,27 +385,15 @@ def update_tallies(*, quiz, cohort_id, user_ids):
         return
     tallies = {t.question_id: t for t in ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz)}
 
-    def new_tally(question_id):
-        return ItemTally(cohort_id=cohort_id, quiz=quiz, question_id=question_id, sums=[0] * 6)
+    def histograms(number):
+        return _histograms(counted.filter(batch=number).values("attempt_id", total=F("points")))
 
-    for number, sign in ((0, -1), (batch, 1)):
-        if (left if sign < 0 else added) > 0:
-            rows = counted.filter(batch=number).values("attempt_id", total=F("points"))
-            histograms = _histograms(rows)
-            _fold(tallies, histograms, sign, new_tally)
+    if left:
+        _fold(tallies, histograms(0), -1, quiz=quiz, cohort_id=cohort_id)
     if added:
-        # The options shown: of a new item, and any an added response picked
-        # that its item's tally does not know yet (the item was edited).
-        known = {q: {c["id"] for c in t.choices} for q, t in tallies.items()}
-        unseen = [
-            response_id
-            for question_id, rows in histograms[2].items()
-            for response_id, chosen in rows
-            if not known[question_id] or not known[question_id].issuperset(chosen)
-        ]
-        shown = _shown_choices(unseen, {q: t.choices for q, t in tallies.items()})
-        for question_id, tally in tallies.items():
-            tally.choices = shown.get(question_id, tally.choices)
+        new = histograms(batch)
+        _fold(tallies, new, 1, quiz=quiz, cohort_id=cohort_id)
+        _add_shown_choices(tallies, new, only_unknown=True)
     # Written again whole: two statements, where bulk_update's CASE per row and
     # field costs more to build than the rows do to write.
     ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz).delete()

@@ -509,6 +509,20 @@ def item_analysis_over_http(program_id, quiz_id, movers=1000):
             "after_leaving_s": after_leaving, "after_joining_s": after_joining}
 
 
+def database_activity():
+    """What every other database session was doing, and waiting for (why a
+    request failed)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid),"
+            " now() - xact_start, left(query, 300) FROM pg_stat_activity"
+            " WHERE pid <> pg_backend_pid() AND datname = current_database()"
+        )
+        return [[str(cell) for cell in row] for row in cursor.fetchall()]
+
+
 def machine(redis_version):
     from django.db import connection
 
@@ -595,11 +609,16 @@ def table(report):
         f"{csv_http['rows_per_s']} rows/s; worker peak RSS {csv_http['worker_peak_rss_mb']} MB",
         f"CSV in one process: {csv_mem['rows_per_s']} rows/s; process peak "
         f"{csv_mem['process_peak_mb']} MB (+{csv_mem['growth_mb']} MB while exporting)",
-        f"item analysis over {items['responses_in_quiz']} first-attempt responses: "
-        f"first open {items['first_open_s']} s (tallies built); then median "
-        f"{items['median_s']} s; after {items['movers']} learners leave "
-        f"{items['after_leaving_s']} s, and come back {items['after_joining_s']} s",
     ]
+    if "error" in items:
+        lines.append(f"item analysis failed: {items['error']}; other database sessions: "
+                     f"{items['activity']}")
+    else:
+        lines.append(
+            f"item analysis over {items['responses_in_quiz']} first-attempt responses: "
+            f"first open {items['first_open_s']} s (tallies built); then median "
+            f"{items['median_s']} s; after {items['movers']} learners leave "
+            f"{items['after_leaving_s']} s, and come back {items['after_joining_s']} s")
     if "error" in cpu:
         lines.append(f"in-process measurement failed: {cpu['error']}")
     return "\n".join(lines)
@@ -771,7 +790,12 @@ def main():
         }
         print("CSV and item analysis ...", flush=True)
         report["csv_http"] = csv_over_http(fx["program"], gunicorn.pid)
-        report["item_analysis"] = item_analysis_over_http(fx["program"], fx["quiz"])
+        import requests
+
+        try:
+            report["item_analysis"] = item_analysis_over_http(fx["program"], fx["quiz"])
+        except requests.RequestException as exc:  # recorded; the other figures still count
+            report["item_analysis"] = {"error": str(exc), "activity": database_activity()}
     finally:
         stop(gunicorn)
     memory = subprocess.run(

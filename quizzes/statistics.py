@@ -370,7 +370,9 @@ def update_tallies(*, quiz, cohort_id, user_ids):
     row's foreign key makes the deletion null that row (Django's SET_NULL),
     which waits for a row this update marked, and the key check of a row it
     added holds the attempt until this update commits. A null row, seen once
-    rows are marked and added, means the tallies are rebuilt."""
+    rows are marked and added, means the tallies are rebuilt.
+
+    Returns (attempts taken out, attempts added)."""
     _lock_tallies(cohort_id, quiz.pk)
     counted = TalliedAttempt.objects.filter(cohort_id=cohort_id, quiz=quiz)
     left = counted.exclude(user_id__in=user_ids).update(batch=0)
@@ -382,7 +384,7 @@ def update_tallies(*, quiz, cohort_id, user_ids):
         ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz).delete()
         left, added = 0, _count_new_attempts(quiz, cohort_id, user_ids, batch)
     if not (left or added):
-        return
+        return 0, 0
     tallies = {t.question_id: t for t in ItemTally.objects.filter(cohort_id=cohort_id, quiz=quiz)}
 
     def histograms(number):
@@ -401,3 +403,4 @@ def update_tallies(*, quiz, cohort_id, user_ids):
         tally.pk = None
     ItemTally.objects.bulk_create(tallies.values())
     counted.filter(batch=0).delete()
+    return left, added

@@ -25,13 +25,21 @@ statistics.correlation); C, which the weakest learners get right, discriminates
 negatively.
 """
 
+import io
 import math
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from quizzes import services
 from quizzes.models import Attempt, TalliedAttempt
-from quizzes.statistics import Sums, _max_cross, item_figures, item_statistics
+from quizzes.statistics import (
+    Sums,
+    _max_cross,
+    item_figures,
+    item_statistics,
+    update_tallies,
+)
 
 from .factories import CohortFactory, QuestionFactory, QuizFactory, UserFactory
 
@@ -269,3 +277,29 @@ def test_an_item_edited_between_attempts_keeps_every_option_counted(analysed):
     assert attempts == 7 and a.n == 7
     assert counts == {"key-text": 4, "half-text": 0, "wrong-text": 2, "new-wrong-text": 1}
     assert sum(share for *_, share in a.options) == pytest.approx(100)
+
+
+def test_the_tally_command_prepares_reports_outside_a_request(analysed):
+    quiz, _, learners = analysed
+    cohort = CohortFactory(course=quiz.course)
+    cohort.learners.add(*learners.values())
+    out = io.StringIO()
+    call_command("update_item_tallies", "--cohort", str(cohort.pk), stdout=out)
+    assert f"{cohort} / {quiz.title}: 6 attempts counted, 0 taken out" in out.getvalue()
+    assert TalliedAttempt.objects.filter(cohort=cohort, quiz=quiz).count() == 6
+    # The report then finds nothing to count, and shows what the responses say.
+    assert update_tallies(quiz=quiz, cohort_id=cohort.pk,
+                          user_ids=cohort.learners.values("pk")) == (0, 0)
+    assert_matches_the_responses(cohort, quiz)
+    # A learner leaves: the next run takes their attempt out.
+    cohort.learners.remove(learners["L6"])
+    out = io.StringIO()
+    call_command("update_item_tallies", stdout=out)
+    assert "0 attempts counted, 1 taken out" in out.getvalue()
+    assert "1 report brought up to date" in out.getvalue()
+    assert_matches_the_responses(cohort, quiz)
+
+
+def test_the_tally_command_names_an_unknown_cohort(db):
+    with pytest.raises(CommandError, match="No cohort with id 999999"):
+        call_command("update_item_tallies", "--cohort", "999999")

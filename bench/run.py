@@ -28,7 +28,6 @@ import json
 import math
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -430,13 +429,19 @@ def logged_in_session(username):
     return session
 
 
+def peak_rss_mb(pid="self"):
+    """A process's peak resident memory (VmHWM): its own address space's, where
+    getrusage's ru_maxrss also keeps the peak of the process that started it
+    (Linux carries it across exec: bench/run.py's own, for a child)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def worker_peak_rss_mb(master_pid):
-    peaks = []
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    for pid in children:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peaks.append(int(line.split()[1]) / 1024)
+    peaks = [peak for peak in map(peak_rss_mb, children) if peak is not None]
     return round(max(peaks), 1) if peaks else None
 
 
@@ -467,11 +472,11 @@ def csv_memory(program_id):
     from edu.courses.models import Cohort
 
     cohort = Cohort.objects.get(pk=program_id)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = peak_rss_mb()
     began = time.perf_counter()
     rows = sum(1 for _ in gradebook.csv_lines(cohort)) - 1
     seconds = time.perf_counter() - began
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
             "process_peak_mb": round(peak, 1), "growth_mb": round(peak - before, 1)}
 

@@ -1,18 +1,23 @@
 """What the engine keeps in the cache, and the writes that replace it.
 
-Owner: this module. The question pools (every question an attempt of a quiz
-may draw, with options and key, as plain data) carry the bank generation they
-were built in (see `of_generation`); any save or delete of a quiz, question,
-option or blueprint entry starts a new generation, at once and again when its
-transaction commits (so a reader racing the transaction cannot keep the old
-bank under the new name).
+Owner: this module. Two kinds of entry carry the bank generation they were
+built in (see `of_generation`): the question pools (every question an attempt
+of a quiz may draw, with options and key, as plain data) and the quiz pages'
+shared part (the quiz, its question count and its rendered header). Any save
+or delete of a quiz, question, option or blueprint entry starts a new
+generation, at once and again when its transaction commits (so a reader
+racing the transaction cannot keep the old bank under the new name); so does
+a change to the course or lessons a quiz page names (`bank_changed`, called
+by whoever owns them).
 """
 
 import secrets
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, IntegerField, Value
+from django.template.loader import render_to_string
 
 GENERATION_KEY = "quizzes:bank"
 POOL_SECONDS = 24 * 3600  # a bound on memory, never the way an entry goes stale
@@ -63,7 +68,8 @@ def renew_generation(generation_key):
 
 
 def bank_changed(**kwargs):
-    """Receiver for saves and deletes of the bank's models."""
+    """Receiver for saves and deletes of the bank's models; also called when a
+    course or lesson that quiz pages name changes."""
     renew_generation(GENERATION_KEY)
 
 
@@ -104,3 +110,38 @@ def _pool(quiz):
             "lesson_id": question.lesson_id, "draw": question.draw, "snapshot": snapshot,
         })
     return pool
+
+
+@dataclass
+class QuizPage:
+    """The part of a published quiz's page that is the same for every learner."""
+
+    quiz: object  # with its course and the lesson it follows (no long texts)
+    question_count: int
+    header: str  # the rendered breadcrumb, title, description and facts
+    continue_url: str
+
+
+def quiz_page(course_slug, slug):
+    """The shared part of a published quiz's page, built once per bank
+    generation; None when there is no such published quiz."""
+    return of_generation(GENERATION_KEY, f"quizzes:page:{course_slug}:{slug}",
+                         lambda: _quiz_page(course_slug, slug), POOL_SECONDS)
+
+
+def _quiz_page(course_slug, slug):
+    from django.http import Http404
+
+    from . import selectors
+
+    try:
+        quiz = selectors.get_quiz(course_slug, slug)
+    except Http404:
+        return None
+    count = selectors.questions_per_attempt(quiz)
+    header = render_to_string(
+        "quizzes/_quiz_header.html",
+        {"quiz": quiz, "course": quiz.course, "question_count": count},
+    )
+    return QuizPage(quiz=quiz, question_count=count, header=header,
+                    continue_url=f"{quiz.course.get_continue_url()}?after=quiz-{quiz.pk}")

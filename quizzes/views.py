@@ -5,12 +5,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import caching, selectors, services
 from .forms import AttemptForm
 
 
 def quiz_detail(request, course_slug, slug):
-    quiz = selectors.get_quiz(course_slug, slug)
+    """The quiz as every learner sees it comes from the cache; the learner's own
+    part (their attempts) is one query."""
+    page = caching.quiz_page(course_slug, slug)
+    if page is None:
+        raise Http404("No such quiz.")
+    quiz = page.quiz
     attempts = selectors.attempts_of(request.user, quiz) if request.user.is_authenticated else []
     open_attempt = next((a for a in attempts if not a.is_submitted), None)
     refusal = None
@@ -23,11 +28,11 @@ def quiz_detail(request, course_slug, slug):
         request,
         "quizzes/quiz_detail.html",
         {
+            "page": page,
             "quiz": quiz,
             "course": quiz.course,
             "attempts": [a for a in attempts if a.is_submitted],
             "open_attempt": open_attempt,
-            "question_count": selectors.questions_per_attempt(quiz),
             "refusal": refusal,
         },
     )

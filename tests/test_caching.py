@@ -61,6 +61,37 @@ def test_quiz_and_course_edits_change_the_outline_and_the_dashboard(
 
 
 @pytest.mark.django_db
+def test_bank_course_and_lesson_edits_change_the_cached_quiz_page(
+    learner_client, course_with_lessons
+):
+    course, (lesson,) = course_with_lessons(1)
+    quiz = QuizFactory(course=course, after_lesson=lesson, title="Before")
+    QuestionFactory(quiz=quiz)
+
+    def page():
+        response = learner_client.get(quiz.get_absolute_url())
+        return response.status_code, response.text
+
+    status, text = page()
+    assert status == 200 and "Before" in text and "<dd>1</dd>" in text
+    QuestionFactory(quiz=quiz)  # the count of questions is the bank's
+    assert "<dd>2</dd>" in page()[1]
+    quiz.title, quiz.pass_mark = "After", 75
+    quiz.save()
+    text = page()[1]
+    assert "After" in text and "<dd>75%</dd>" in text and "Before" not in text
+    course.title = "A renamed course"  # the breadcrumb names the course
+    course.save()
+    assert "A renamed course" in page()[1]
+    lesson.title = "A renamed lesson"  # "This quiz follows the lesson ..."
+    lesson.save()
+    assert "A renamed lesson" in page()[1]
+    quiz.published = False
+    quiz.save()
+    assert page()[0] == 404
+
+
+@pytest.mark.django_db
 def test_a_question_edit_changes_the_pool_new_attempts_draw(learner):
     quiz = QuizFactory()
     question = QuestionFactory(quiz=quiz)

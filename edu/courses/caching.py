@@ -37,6 +37,7 @@ def content_changed(**kwargs):
     """Receiver for saves and deletes of what the course pages show; also called
     by the importers, whose bulk writes send no signal."""
     quiz_caching.renew_generation(GENERATION_KEY)
+    quiz_caching.bank_changed()  # quiz pages name the course and its lessons
 
 
 @dataclass

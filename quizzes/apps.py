@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class QuizzesConfig(AppConfig):
@@ -14,3 +14,4 @@ class QuizzesConfig(AppConfig):
             for signal in (post_save, post_delete):
                 signal.connect(caching.bank_changed, sender=model,
                                dispatch_uid=f"quizzes-bank-{model.__name__}-{signal}")
+        post_migrate.connect(caching.code_changed, sender=self, dispatch_uid="quizzes-deploy")

@@ -5,12 +5,15 @@ built in (see `of_generation`): the question pools (every question an attempt
 of a quiz may draw, with options and key, as plain data) and the quiz pages'
 shared part (the quiz, its question count and its rendered header). Any save
 or delete of a quiz, question, option or blueprint entry starts a new
-generation, at once and again when its transaction commits (so a reader
-racing the transaction cannot keep the old bank under the new name); so does
-a change to the course or lessons a quiz page names (`bank_changed`, called
-by whoever owns them).
+generation of both, at once and again when its transaction commits (so a
+reader racing the transaction cannot keep the old bank under the new name);
+a change to the courses or lessons a quiz page names starts a new one of the
+pages (`pages_changed`, called by whoever owns them); so does every deploy
+(post_migrate), for both. A data migration that changes the bank runs no
+signal: it calls `bank_changed()` itself.
 """
 
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -20,7 +23,10 @@ from django.db.models import F, IntegerField, Value
 from django.template.loader import render_to_string
 
 GENERATION_KEY = "quizzes:bank"
+PAGES_KEY = "quizzes:pages"  # the bank, and the courses and lessons quiz pages name
 POOL_SECONDS = 24 * 3600  # a bound on memory, never the way an entry goes stale
+
+logger = logging.getLogger(__name__)
 
 
 def generation(generation_key=GENERATION_KEY):
@@ -68,9 +74,33 @@ def renew_generation(generation_key):
 
 
 def bank_changed(**kwargs):
-    """Receiver for saves and deletes of the bank's models; also called when a
-    course or lesson that quiz pages name changes."""
+    """Receiver for saves and deletes of the bank's models (a quiz page shows
+    them too)."""
     renew_generation(GENERATION_KEY)
+    renew_generation(PAGES_KEY)
+
+
+def pages_changed():
+    """For the owner of the courses and lessons a quiz page names: they changed.
+    (Question pools do not name them, and are kept.)"""
+    renew_generation(PAGES_KEY)
+
+
+def renew_on_deploy(*generation_keys):
+    """New generations under `generation_keys` when a deploy migrates: entries
+    built by the code before it (its templates, the shape of what it pickled)
+    are not served. A cache that cannot be reached is left alone, with a
+    warning: the migration goes on."""
+    try:
+        for key in generation_keys:
+            cache.set(key, secrets.token_hex(6), None)
+    except Exception:  # noqa: BLE001 (any cache server error: the deploy goes on)
+        logger.warning("The cache could not be reached: %s not renewed.", generation_keys)
+
+
+def code_changed(**kwargs):
+    """Receiver for post_migrate, which every deploy runs."""
+    renew_on_deploy(GENERATION_KEY, PAGES_KEY)
 
 
 def question_pool(quiz):
@@ -125,18 +155,15 @@ class QuizPage:
 def quiz_page(course_slug, slug):
     """The shared part of a published quiz's page, built once per bank
     generation; None when there is no such published quiz."""
-    return of_generation(GENERATION_KEY, f"quizzes:page:{course_slug}:{slug}",
+    return of_generation(PAGES_KEY, f"quizzes:page:{course_slug}:{slug}",
                          lambda: _quiz_page(course_slug, slug), POOL_SECONDS)
 
 
 def _quiz_page(course_slug, slug):
-    from django.http import Http404
-
     from . import selectors
 
-    try:
-        quiz = selectors.get_quiz(course_slug, slug)
-    except Http404:
+    quiz = selectors.find_quiz(course_slug, slug)
+    if quiz is None:
         return None
     count = selectors.questions_per_attempt(quiz)
     header = render_to_string(

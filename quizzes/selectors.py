@@ -25,14 +25,22 @@ _quiz_by_slugs = PreparedQuery(
 )
 
 
-def get_quiz(course_slug, slug):
-    """A published quiz with its course and the lesson it follows, or 404."""
+def find_quiz(course_slug, slug):
+    """A published quiz with its course and the lesson it follows, or None."""
     found = _quiz_by_slugs(course_slug, slug)
     if not found:
-        raise Http404("No such quiz.")
+        return None
     quiz = found[0]
     if quiz.after_lesson is not None:
         quiz.after_lesson.course = quiz.course  # (its URL names the course)
+    return quiz
+
+
+def get_quiz(course_slug, slug):
+    """`find_quiz`, or 404."""
+    quiz = find_quiz(course_slug, slug)
+    if quiz is None:
+        raise Http404("No such quiz.")
     return quiz
 
 

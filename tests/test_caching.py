@@ -3,6 +3,7 @@ model save, as the admin does it), an import, a submission, an account change.
 Never by waiting for a timeout."""
 
 import io
+import re
 import shutil
 
 import pytest
@@ -62,18 +63,22 @@ def test_quiz_and_course_edits_change_the_outline_and_the_dashboard(
 
 @pytest.mark.django_db
 def test_bank_course_and_lesson_edits_change_the_cached_quiz_page(
-    learner_client, course_with_lessons
+    learner_client, course_with_lessons, django_assert_max_num_queries
 ):
     course, (lesson,) = course_with_lessons(1)
     quiz = QuizFactory(course=course, after_lesson=lesson, title="Before")
     QuestionFactory(quiz=quiz)
 
-    def page():
-        response = learner_client.get(quiz.get_absolute_url())
-        return response.status_code, response.text
+    def page(url=None):
+        response = learner_client.get(url or quiz.get_absolute_url())
+        # Forms carry a CSRF token masked anew on every page: left out.
+        return response.status_code, re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "",
+                                            response.text)
 
     status, text = page()
     assert status == 200 and "Before" in text and "<dd>1</dd>" in text
+    with django_assert_max_num_queries(1):  # served from the cache: the attempts only
+        assert page() == (200, text)
     QuestionFactory(quiz=quiz)  # the count of questions is the bank's
     assert "<dd>2</dd>" in page()[1]
     quiz.title, quiz.pass_mark = "After", 75
@@ -86,9 +91,31 @@ def test_bank_course_and_lesson_edits_change_the_cached_quiz_page(
     lesson.title = "A renamed lesson"  # "This quiz follows the lesson ..."
     lesson.save()
     assert "A renamed lesson" in page()[1]
+    lesson.published = False  # no link to a lesson learners cannot open
+    lesson.save()
+    assert "follows the lesson" not in page()[1]
+    old_url = quiz.get_absolute_url()
+    course.slug = "a-new-slug"
+    course.save()
+    quiz.course.slug = course.slug
+    assert page(old_url)[0] == 404 and page()[0] == 200
+    course.published = False
+    course.save()
+    assert page()[0] == 404
+    course.published = True
+    course.save()
     quiz.published = False
     quiz.save()
     assert page()[0] == 404
+
+
+@pytest.mark.django_db
+def test_a_deploy_starts_new_generations_of_every_cached_page():
+    keys = (quiz_caching.GENERATION_KEY, quiz_caching.PAGES_KEY, course_caching.GENERATION_KEY)
+    before = [quiz_caching.generation(key) for key in keys]
+    call_command("migrate", verbosity=0)  # post_migrate, as every deploy runs it
+    after = [quiz_caching.generation(key) for key in keys]
+    assert all(old != new for old, new in zip(before, after, strict=True))
 
 
 @pytest.mark.django_db

@@ -283,13 +283,18 @@ def test_the_tally_command_prepares_reports_outside_a_request(analysed):
     quiz, _, learners = analysed
     cohort = CohortFactory(course=quiz.course)
     cohort.learners.add(*learners.values())
+
+    def nothing_left_to_count():
+        return update_tallies(quiz=quiz, cohort_id=cohort.pk,
+                              user_ids=cohort.learners.values("pk")) == (0, 0)
+
     out = io.StringIO()
-    call_command("update_item_tallies", "--cohort", str(cohort.pk), stdout=out)
+    call_command("update_item_tallies", "--cohort", str(cohort.pk), "--quiz", str(quiz.pk),
+                 stdout=out)
     assert f"{cohort} / {quiz.title}: 6 attempts counted, 0 taken out" in out.getvalue()
     assert TalliedAttempt.objects.filter(cohort=cohort, quiz=quiz).count() == 6
     # The report then finds nothing to count, and shows what the responses say.
-    assert update_tallies(quiz=quiz, cohort_id=cohort.pk,
-                          user_ids=cohort.learners.values("pk")) == (0, 0)
+    assert nothing_left_to_count()
     assert_matches_the_responses(cohort, quiz)
     # A learner leaves: the next run takes their attempt out.
     cohort.learners.remove(learners["L6"])
@@ -297,9 +302,35 @@ def test_the_tally_command_prepares_reports_outside_a_request(analysed):
     call_command("update_item_tallies", stdout=out)
     assert "0 attempts counted, 1 taken out" in out.getvalue()
     assert "1 report brought up to date" in out.getvalue()
+    assert nothing_left_to_count()
     assert_matches_the_responses(cohort, quiz)
 
 
-def test_the_tally_command_names_an_unknown_cohort(db):
+def test_the_tally_command_goes_on_past_a_failed_report_and_says_so(analysed, monkeypatch):
+    from edu.courses.management.commands import update_item_tallies as command
+
+    quiz, _, learners = analysed
+    broken, fine = CohortFactory(course=quiz.course), CohortFactory(course=quiz.course)
+    for cohort in (broken, fine):
+        cohort.learners.add(*learners.values())
+    real = command.update_tallies
+
+    def failing_for_one(*, cohort_id, **kwargs):
+        if cohort_id == broken.pk:
+            raise RuntimeError("disk full")
+        return real(cohort_id=cohort_id, **kwargs)
+
+    monkeypatch.setattr(command, "update_tallies", failing_for_one)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="1 report failed"):
+        call_command("update_item_tallies", stdout=out, stderr=err)
+    assert "disk full" in err.getvalue()
+    assert TalliedAttempt.objects.filter(cohort=fine, quiz=quiz).count() == 6
+    assert not TalliedAttempt.objects.filter(cohort=broken).exists()
+
+
+def test_the_tally_command_names_an_unknown_cohort_or_quiz(db):
     with pytest.raises(CommandError, match="No cohort with id 999999"):
         call_command("update_item_tallies", "--cohort", "999999")
+    with pytest.raises(CommandError, match="No quiz with id 999998"):
+        call_command("update_item_tallies", "--quiz", "999998")

@@ -217,7 +217,7 @@ class CohortViewSet(viewsets.ReadOnlyModelViewSet):
         cohort = self.get_object()
         quiz = get_object_or_404(Quiz.objects.filter(course_id=cohort.course_id), pk=quiz_id)
         items, attempts = statistics.item_statistics(
-            quiz, cohort=cohort, user_ids=cohort.learners.values("pk")
+            quiz, cohort=cohort, user_ids=selectors.cohort_learner_ids(cohort)
         )
         data = {"quiz": quiz.slug, "first_attempts": attempts, "items": items}
         return Response(ItemAnalysisSerializer(data).data)

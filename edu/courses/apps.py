@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class CoursesConfig(AppConfig):
@@ -17,3 +17,4 @@ class CoursesConfig(AppConfig):
             for signal in (post_save, post_delete):
                 signal.connect(caching.content_changed, sender=model,
                                dispatch_uid=f"courses-content-{model.__name__}-{signal}")
+        post_migrate.connect(caching.code_changed, sender=self, dispatch_uid="courses-deploy")

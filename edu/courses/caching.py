@@ -13,7 +13,8 @@ generation it was built in (`quizzes.caching.of_generation`):
 Any save or delete of a course, lesson, reference, quiz or blueprint entry,
 and every course import, starts a new generation: at once, and again when its
 transaction commits (so a reader racing the transaction cannot keep the old
-content under the new name). An entry of an older generation is never served:
+content under the new name); so does every deploy (post_migrate), for entries
+built by the code before it. An entry of an older generation is never served:
 the next reader builds it again.
 Learner data (progress, attempts) is never cached here.
 """
@@ -37,7 +38,13 @@ def content_changed(**kwargs):
     """Receiver for saves and deletes of what the course pages show; also called
     by the importers, whose bulk writes send no signal."""
     quiz_caching.renew_generation(GENERATION_KEY)
-    quiz_caching.bank_changed()  # quiz pages name the course and its lessons
+    quiz_caching.pages_changed()  # quiz pages name the course and its lessons
+
+
+def code_changed(**kwargs):
+    """Receiver for post_migrate, which every deploy runs: the catalogue and
+    lesson pages built by the code before it are not served."""
+    quiz_caching.renew_on_deploy(GENERATION_KEY)
 
 
 @dataclass

@@ -248,3 +248,9 @@ def visible_learners(user):
     if not user.has_perm("courses.teach_cohort"):
         return User.objects.none()
     return User.objects.filter(cohorts__instructors=user).distinct()
+
+
+def cohort_learner_ids(cohort):
+    """The cohort's learners, as a subquery of their ids: whose first attempts
+    its item analysis counts (the report, its API and the nightly command)."""
+    return cohort.learners.values("pk")

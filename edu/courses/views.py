@@ -237,7 +237,7 @@ def item_analysis(request, pk, quiz_pk):
     cohort = selectors.get_taught_cohort(request.user, pk)
     quiz = get_object_or_404(Quiz.objects.filter(course_id=cohort.course_id), pk=quiz_pk)
     items, attempts = statistics.item_statistics(
-        quiz, cohort=cohort, user_ids=cohort.learners.values("pk")
+        quiz, cohort=cohort, user_ids=selectors.cohort_learner_ids(cohort)
     )
     return render(
         request,

@@ -13,8 +13,13 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from edu.courses.models import Cohort
+from edu.courses.selectors import cohort_learner_ids
 from quizzes.models import Quiz
 from quizzes.statistics import update_tallies
+
+
+def plural(count, word):
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class Command(BaseCommand):
@@ -23,25 +28,37 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--cohort", type=int, action="append", dest="cohorts",
                             metavar="ID", help="only this cohort; repeat for several")
+        parser.add_argument("--quiz", type=int, action="append", dest="quizzes",
+                            metavar="ID", help="only this quiz; repeat for several")
 
-    def handle(self, *args, cohorts=None, **options):
+    def handle(self, *args, cohorts=None, quizzes=None, **options):
         chosen = Cohort.objects.order_by("pk")
         if cohorts:
             chosen = chosen.filter(pk__in=cohorts)
             missing = sorted(set(cohorts) - set(chosen.values_list("pk", flat=True)))
             if missing:
                 raise CommandError(f"No cohort with id {', '.join(map(str, missing))}.")
-        quizzes = {}
-        changed = 0
+        all_quizzes = Quiz.objects.order_by("pk")
+        if quizzes:
+            all_quizzes = all_quizzes.filter(pk__in=quizzes)
+            missing = sorted(set(quizzes) - set(all_quizzes.values_list("pk", flat=True)))
+            if missing:
+                raise CommandError(f"No quiz with id {', '.join(map(str, missing))}.")
+        by_course = {}
+        for quiz in all_quizzes:
+            by_course.setdefault(quiz.course_id, []).append(quiz)
+        changed, failed = 0, []
         for cohort in chosen:
-            course_quizzes = quizzes.setdefault(
-                cohort.course_id, list(Quiz.objects.filter(course_id=cohort.course_id))
-            )
-            for quiz in course_quizzes:
+            for quiz in by_course.get(cohort.course_id, []):
                 began = time.perf_counter()
-                left, added = update_tallies(
-                    quiz=quiz, cohort_id=cohort.pk, user_ids=cohort.learners.values("pk")
-                )
+                try:  # each report in a transaction of its own: one failure stops no other
+                    left, added = update_tallies(
+                        quiz=quiz, cohort_id=cohort.pk, user_ids=cohort_learner_ids(cohort)
+                    )
+                except Exception as exc:  # noqa: BLE001 (reported, and the exit status says so)
+                    failed.append(f"{cohort} / {quiz.title}")
+                    self.stderr.write(f"{cohort} / {quiz.title}: failed: {exc!r}")
+                    continue
                 if left or added:
                     changed += 1
                     self.stdout.write(
@@ -49,6 +66,7 @@ class Command(BaseCommand):
                         f"out, in {time.perf_counter() - began:.1f} s"
                     )
         self.stdout.write(
-            f"{changed} report{'' if changed == 1 else 's'} brought up to date; "
-            "the others had nothing new."
+            f"{plural(changed, 'report')} brought up to date; the others had nothing new."
         )
+        if failed:
+            raise CommandError(f"{plural(len(failed), 'report')} failed: {'; '.join(failed)}.")

@@ -11,8 +11,12 @@ from .models import Attempt, Quiz, Response, ReviewWhen
 from .prepared import PreparedQuery
 
 WEAK_BELOW = Decimal(80)  # percent: a topic under this is shown as one to review
-# A lesson's long texts: never needed where a question only links its lesson.
-LESSON_TEXTS = ("lesson__body", "lesson__body_html", "lesson__notes", "lesson__notes_html")
+# A lesson's long texts and objectives (JSON, decoded per row): never needed
+# where a question only links its lesson.
+LESSON_TEXTS = (
+    "lesson__body", "lesson__body_html", "lesson__notes", "lesson__notes_html",
+    "lesson__objectives",
+)
 
 
 _quiz_by_slugs = PreparedQuery(

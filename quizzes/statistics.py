@@ -345,17 +345,20 @@ def _count_new_attempts(quiz, cohort_id, user_ids, batch):
     return added
 
 
-def _lock_tallies(cohort_id, quiz_id):
-    """Make concurrent updates of one cohort's tallies of a quiz wait for each
-    other, until the transaction ends. PostgreSQL: a transaction-level advisory
-    lock on a key of their own (so the cohort's rows stay free for everything
-    else); SQLite's transactions begin IMMEDIATE, and so already queue."""
+def lock_tallies(cohort_id, quiz_ids):
+    """Make writers of one cohort's tallies of these quizzes (an update, the
+    cohort's deletion) wait for each other, until the transaction ends.
+    PostgreSQL: transaction-level advisory locks on keys of their own (so the
+    cohort's rows stay free for everything else), taken in quiz order; SQLite's
+    transactions begin IMMEDIATE, and so already queue."""
     if connection.vendor != "postgresql":
         return
-    name = f"quizzes.item_tally:{cohort_id}:{quiz_id}".encode()
-    key = int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        for quiz_id in sorted(quiz_ids):
+            name = f"quizzes.item_tally:{cohort_id}:{quiz_id}".encode()
+            key = int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big",
+                                 signed=True)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 @transaction.atomic
@@ -373,7 +376,10 @@ def update_tallies(*, quiz, cohort_id, user_ids):
     rows are marked and added, means the tallies are rebuilt.
 
     Returns (attempts taken out, attempts added)."""
-    _lock_tallies(cohort_id, quiz.pk)
+    lock_tallies(cohort_id, [quiz.pk])
+    cohorts = TalliedAttempt._meta.get_field("cohort").related_model.objects
+    if not cohorts.filter(pk=cohort_id).exists():
+        return 0, 0  # deleted while this waited for its lock: nothing to count
     counted = TalliedAttempt.objects.filter(cohort_id=cohort_id, quiz=quiz)
     left = counted.exclude(user_id__in=user_ids).update(batch=0)
     batch = (counted.aggregate(last=Max("batch"))["last"] or 0) + 1

@@ -170,3 +170,57 @@ def test_two_item_analyses_at_once_count_each_attempt_once(quiz):
         assert attempts == counted == TalliedAttempt.objects.filter(cohort=cohort).count()
         assert {item.n for item in items} == {counted}
         assert {round(item.facility) for item in items} == {100}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_opened_while_its_cohort_is_deleted(quiz):
+    """An instructor opens a cohort's item analysis while an administrator's
+    deletion of the cohort is under way (slowed here after the cohort's row is
+    deleted, before it commits): the report waits for the deletion, finds the
+    cohort gone and counts nothing, instead of failing on the cohort's foreign
+    key with new attempts to count; nothing of the cohort's stays."""
+    import time
+
+    from django.db.models.signals import post_delete
+
+    from edu.courses.models import Cohort
+    from quizzes.models import ItemTally, TalliedAttempt
+    from quizzes.statistics import item_statistics
+
+    from .factories import CohortFactory
+
+    def submitted(username):
+        user = UserFactory(username=username)
+        attempt, _ = services.start_attempt(user=user, quiz=quiz)
+        services.submit_attempt(
+            attempt_id=attempt.pk, answers={r.pk: key_of(r) for r in attempt.responses.all()}
+        )
+        return user
+
+    def slow_deletion(**kwargs):
+        time.sleep(0.4)
+
+    post_delete.connect(slow_deletion, sender=Cohort, dispatch_uid="test-slow-deletion")
+    try:
+        for n in range(3):
+            cohort = CohortFactory(course=quiz.course)
+            cohort.learners.add(submitted(f"gone-{n}-a"))
+            item_statistics(quiz, cohort=cohort, user_ids=cohort.learners.values("pk"))
+            cohort.learners.add(submitted(f"gone-{n}-b"))  # the report has one to count
+            learner_ids = list(cohort.learners.values_list("pk", flat=True))
+
+            def report(cohort=cohort, learner_ids=learner_ids):
+                time.sleep(0.15)  # the deletion has begun
+                return item_statistics(quiz, cohort=cohort, user_ids=learner_ids)
+
+            def delete(pk=cohort.pk):
+                return Cohort.objects.get(pk=pk).delete()
+
+            results = race(report, delete)
+            assert not any(isinstance(r, Exception) for r in results), results
+            assert results[0][1] == 0  # nothing counted for a cohort that is gone
+            assert not Cohort.objects.filter(pk=cohort.pk).exists()
+            assert not TalliedAttempt.objects.filter(cohort_id=cohort.pk).exists()
+            assert not ItemTally.objects.filter(cohort_id=cohort.pk).exists()
+    finally:
+        post_delete.disconnect(dispatch_uid="test-slow-deletion", sender=Cohort)

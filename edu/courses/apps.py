@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 
 
 class CoursesConfig(AppConfig):
@@ -10,11 +10,13 @@ class CoursesConfig(AppConfig):
     def ready(self):
         from quizzes.models import BlueprintEntry, Quiz
 
-        from . import caching, checks  # noqa: F401  (checks registers itself)
-        from .models import Course, Lesson, Reference
+        from . import caching, checks, services  # noqa: F401  (checks registers itself)
+        from .models import Cohort, Course, Lesson, Reference
 
         for model in (Course, Lesson, Reference, Quiz, BlueprintEntry):
             for signal in (post_save, post_delete):
                 signal.connect(caching.content_changed, sender=model,
                                dispatch_uid=f"courses-content-{model.__name__}-{signal}")
         post_migrate.connect(caching.code_changed, sender=self, dispatch_uid="courses-deploy")
+        pre_delete.connect(services.cohort_deleting, sender=Cohort,
+                           dispatch_uid="courses-cohort-deleting")

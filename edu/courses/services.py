@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from edu.teaching import services as teaching
 from quizzes import selectors as quiz_selectors
+from quizzes import statistics
+from quizzes.models import Quiz
 
 from . import selectors
 from .models import Certificate, Cohort, LessonProgress
@@ -107,3 +109,12 @@ def reinstate_certificates(*, certificates, by, request=None):
                        learner=certificate.user, target=str(certificate))
         count += 1
     return count
+
+
+def cohort_deleting(sender, instance, **kwargs):
+    """Receiver for pre_delete of a cohort, inside the deletion's transaction:
+    wait for any item-analysis report of it being brought up to date, and keep
+    new ones out until the deletion commits (they then find the cohort gone).
+    Without it the two could deadlock over the cohort's tallies."""
+    quiz_ids = Quiz.objects.filter(course_id=instance.course_id).values_list("pk", flat=True)
+    statistics.lock_tallies(instance.pk, list(quiz_ids))

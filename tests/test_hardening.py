@@ -331,3 +331,49 @@ def test_probes_are_exempt_from_the_ssl_redirect(client, settings):
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert client.get("/").status_code == 301
+
+
+@pytest.mark.django_db
+def test_a_token_is_checked_from_the_cache_and_every_change_reaches_it(
+    django_assert_max_num_queries,
+):
+    """After its first use a token costs no query (its digest, expiry and user
+    come from the cache); each way a token or its user can stop working is seen
+    by the very next request."""
+    from django.utils import timezone
+
+    user = UserFactory(username="cached-token")
+    token = _token(user)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/auth/tokens/").status_code == 200
+    with django_assert_max_num_queries(1):  # the list itself
+        assert api.get("/api/v1/auth/tokens/").status_code == 200
+    # A wrong secret under the same key is refused.
+    forged = token[:15] + ("0" if token[15] != "0" else "1") + token[16:]
+    assert not _works(forged) and _works(token)
+    # Logout deletes the token in use: refused at once.
+    assert api.delete("/api/v1/auth/token/").status_code == 204
+    assert not _works(token)
+    # Expiry, set as an admin would (a save): refused, and deleted.
+    second = _token(user)
+    assert _works(second)
+    stored = AuthToken.objects.get(user=user)
+    stored.expiry = timezone.now() - timedelta(seconds=1)
+    stored.save()
+    assert not _works(second) and not AuthToken.objects.filter(user=user).exists()
+    # A deactivated user's token stops working; back when they are active again.
+    third = _token(user)
+    assert _works(third)
+    user.is_active = False
+    user.save()
+    assert not _works(third)
+    user.is_active = True
+    user.save()
+    assert _works(third)
+    # A new token clears the user's expired ones.
+    AuthToken.objects.filter(user=user).update(expiry=timezone.now() - timedelta(days=1))
+    fresh = APIClient().post("/api/v1/auth/token/",
+                             {"username": "cached-token", "password": PASSWORD}, format="json")
+    assert fresh.status_code == 200
+    assert AuthToken.objects.filter(user=user).count() == 1 and _works(fresh.json()["token"])

@@ -61,7 +61,11 @@ class TokenView(APIView):
             )
         if not valid:
             raise ValidationError(serializer.errors)
-        instance, token = AuthToken.objects.create(serializer.validated_data["user"])
+        user = serializer.validated_data["user"]
+        # knox deletes a user's expired tokens on every request; here, when
+        # they get a new one (edu/accounts/authentication.py).
+        AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+        instance, token = AuthToken.objects.create(user)
         return Response({"token": token, "expiry": instance.expiry})
 
     @extend_schema(request=None, responses={204: None})

@@ -9,7 +9,9 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
+        from knox.models import AuthToken
 
+        from .authentication import forget_token
         from .backends import forget_user, remember_user
         from .roles import ensure_instructor_group
         from .signals import note_password_change, revoke_tokens_on_password_change
@@ -23,3 +25,6 @@ class AccountsConfig(AppConfig):
         post_save.connect(forget_user, sender=user, dispatch_uid="forget_saved_user")
         post_delete.connect(forget_user, sender=user, dispatch_uid="forget_deleted_user")
         user_logged_in.connect(remember_user, dispatch_uid="remember_logged_in_user")
+        for signal in (post_save, post_delete):
+            signal.connect(forget_token, sender=AuthToken,
+                           dispatch_uid=f"forget_token-{signal}")

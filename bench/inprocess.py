@@ -31,6 +31,7 @@ class WsgiClient:
         if _HANDLER is None:
             _HANDLER = WSGIHandler()
         self.session = None
+        self.token = None  # an API token instead of the session, as API clients use
 
     def force_login(self, user):
         from django.test import Client
@@ -38,6 +39,13 @@ class WsgiClient:
         login = Client()
         login.force_login(user)
         self.session = login.cookies["sessionid"].value
+
+    def use_token(self, user):
+        """Authenticate API requests with a new token of `user`, as API clients do."""
+        from knox.models import AuthToken
+
+        self.session, self.token = None, AuthToken.objects.create(user)[1]
+        self.get("/api/v1/auth/tokens/")  # its first use: the token is cached, as in use
 
     def _call(self, method, path, body=b"", content_type=None):
         from django.test.client import FakePayload
@@ -52,6 +60,8 @@ class WsgiClient:
         }
         if content_type:
             environ["CONTENT_TYPE"] = content_type
+        if self.token:
+            environ["HTTP_AUTHORIZATION"] = f"Token {self.token}"
         response = _HANDLER(environ, lambda status, headers, exc_info=None: None)
         response.content  # noqa: B018  (a streaming body is read in full)
         return response
@@ -133,8 +143,9 @@ def reads(fx, samples=SAMPLES):
 
 
 def writes(fx, samples=SAMPLES // 4):
-    """Start, answer and submit over the API, and the form's submit (10 answers
-    and the grade), each by learners of their own: queries and CPU."""
+    """Start, answer and submit over the API (with an API token, as API clients
+    do), and the form's submit (every answer and the grade, signed in), each by
+    learners of their own: queries and CPU."""
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -158,22 +169,23 @@ def writes(fx, samples=SAMPLES // 4):
         assert response.status_code < 400, (name, response.status_code, response.content[:300])
         return response
 
-    client = _client()  # one handler, as in a server process; a login per learner
+    api, client = _client(), _client()  # one handler, as in a server process
     for index, learner in enumerate(learners):
         first = index == 0  # the first round counts queries; the others are timed
+        api.use_token(learner)
         client.force_login(learner)
         url = f"/api/v1/quizzes/{fx['topic_quiz']}/attempts/"
         if first:  # counted warm: the signed-in user and what a submit looks up are cached
-            client.post(f"/api/v1/attempts/{_json(client.post(url))['id']}/submit/")
-        attempt = _json(run("REST start", lambda client=client, url=url: client.post(url), first))
+            api.post(f"/api/v1/attempts/{_json(api.post(url))['id']}/submit/")
+        attempt = _json(run("REST start", lambda api=api, url=url: api.post(url), first))
         question = attempt["questions"][0]
         body = json.dumps({"answers": [{"question": question["id"],
                                         "options": [question["options"][0]["token"]]}]})
         answer_url = f"/api/v1/attempts/{attempt['id']}/answers/"
-        run("REST answer", lambda client=client, body=body, url=answer_url: client.post(
+        run("REST answer", lambda api=api, body=body, url=answer_url: api.post(
             url, data=body, content_type="application/json"), first)
         submit_url = f"/api/v1/attempts/{attempt['id']}/submit/"
-        run("REST submit", lambda client=client, url=submit_url: client.post(url), first)
+        run("REST submit", lambda api=api, url=submit_url: api.post(url), first)
         # The form: a new attempt, every question answered, submitted in one post.
         attempt = _json(client.post(url))
         form = {"action": "submit"}

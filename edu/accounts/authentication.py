@@ -13,7 +13,8 @@ Owner of the cache entry `accounts:token:<key>`: every save or delete of a
 token (a new one, logout, revocation by its owner, every token of a user whose
 password changes) replaces it at once and again when the transaction commits;
 a deactivated or deleted user is refused through the user's own entry. The
-entry holds what the database holds (the digests, never a token).
+entry holds what the database holds (the digests, never a token). A bulk
+`.update()` of tokens sends no signal: change a token with save or delete.
 """
 
 import binascii

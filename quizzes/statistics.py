@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import Exists, F, Max, OuterRef, Value
 
-from .models import Attempt, ItemTally, Question, Response, TalliedAttempt
+from .models import Attempt, ItemTally, Question, Quiz, Response, TalliedAttempt
 
 TOO_EASY, TOO_HARD = 90.0, 30.0
 # Below this many first attempts the figures are shown but no item is judged.
@@ -345,20 +345,42 @@ def _count_new_attempts(quiz, cohort_id, user_ids, batch):
     return added
 
 
-def lock_tallies(cohort_id, quiz_ids):
-    """Make writers of one cohort's tallies of these quizzes (an update, the
-    cohort's deletion) wait for each other, until the transaction ends.
-    PostgreSQL: transaction-level advisory locks on keys of their own (so the
-    cohort's rows stay free for everything else), taken in quiz order; SQLite's
-    transactions begin IMMEDIATE, and so already queue."""
+def _lock_key(name):
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big",
+                          signed=True)
+
+
+def _lock_for_update(cohort_id, quiz_id):
+    """An update of one cohort's tallies of a quiz: a shared lock on the cohort's
+    tallies (deletions take it exclusively) and an exclusive one on this quiz's
+    (concurrent updates of them queue), until the transaction ends. PostgreSQL:
+    advisory locks on keys of their own, so the cohort's rows stay free for
+    everything else; SQLite's transactions begin IMMEDIATE, and so already
+    queue."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for quiz_id in sorted(quiz_ids):
-            name = f"quizzes.item_tally:{cohort_id}:{quiz_id}".encode()
-            key = int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big",
-                                 signed=True)
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(%s)",
+            [_lock_key(f"quizzes.item_tally:{cohort_id}"),
+             _lock_key(f"quizzes.item_tally:{cohort_id}:{quiz_id}")],
+        )
+
+
+def lock_cohort_tallies(cohort_ids):
+    """For a deletion of these cohorts, or of a quiz of their course: wait for
+    every update of their tallies, and keep new ones out until the transaction
+    ends (they then find what was deleted gone). One statement; the locks are
+    taken in cohort order, so two deletions never deadlock."""
+    ids = sorted(set(cohort_ids))
+    if connection.vendor != "postgresql" or not ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) WITH ORDINALITY"
+            " AS locks(key, n) ORDER BY n",
+            [[_lock_key(f"quizzes.item_tally:{pk}") for pk in ids]],
+        )
 
 
 @transaction.atomic
@@ -376,10 +398,10 @@ def update_tallies(*, quiz, cohort_id, user_ids):
     rows are marked and added, means the tallies are rebuilt.
 
     Returns (attempts taken out, attempts added)."""
-    lock_tallies(cohort_id, [quiz.pk])
+    _lock_for_update(cohort_id, quiz.pk)
     cohorts = TalliedAttempt._meta.get_field("cohort").related_model.objects
-    if not cohorts.filter(pk=cohort_id).exists():
-        return 0, 0  # deleted while this waited for its lock: nothing to count
+    if not Quiz.objects.filter(pk=quiz.pk).filter(Exists(cohorts.filter(pk=cohort_id))).exists():
+        return 0, 0  # the cohort or quiz was deleted while this waited: nothing to count
     counted = TalliedAttempt.objects.filter(cohort_id=cohort_id, quiz=quiz)
     left = counted.exclude(user_id__in=user_ids).update(batch=0)
     batch = (counted.aggregate(last=Max("batch"))["last"] or 0) + 1

@@ -200,7 +200,7 @@ def test_a_login_caches_the_user_as_the_database_has_it(client, learner):
     response = client.post(reverse("login"), {"username": learner.username,
                                               "password": "a-long-secret-phrase"})
     assert response.status_code == 302
-    cached = cache.get(user_key(learner.pk))
+    _, cached = cache.get(user_key(learner.pk))  # (its generation, the user)
     assert cached is not None and cached.last_login is not None
     assert cached.last_login == get_user_model().objects.get(pk=learner.pk).last_login
     with CaptureQueriesContext(connection) as queries:

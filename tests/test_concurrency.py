@@ -173,21 +173,27 @@ def test_two_item_analyses_at_once_count_each_attempt_once(quiz):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_report_opened_while_its_cohort_is_deleted(quiz):
+@pytest.mark.parametrize("deleted", ["cohort", "quiz", "course", "cohorts"])
+def test_a_report_opened_while_its_cohort_or_quiz_is_deleted(deleted):
     """An instructor opens a cohort's item analysis while an administrator's
-    deletion of the cohort is under way (slowed here after the cohort's row is
-    deleted, before it commits): the report waits for the deletion, finds the
-    cohort gone and counts nothing, instead of failing on the cohort's foreign
-    key with new attempts to count; nothing of the cohort's stays."""
+    deletion of the cohort (or of the quiz, the whole course, or several
+    cohorts at once) is under way, held open here after the rows are deleted
+    and before it commits: the report waits for the deletion, finds what it
+    counts gone and counts nothing, instead of failing on a foreign key with
+    new attempts to count; nothing of the cohort's stays."""
     import time
 
     from django.db.models.signals import post_delete
 
-    from edu.courses.models import Cohort
-    from quizzes.models import ItemTally, TalliedAttempt
+    from edu.courses.models import Cohort, Course
+    from quizzes.models import ItemTally, Quiz, TalliedAttempt
     from quizzes.statistics import item_statistics
 
     from .factories import CohortFactory
+
+    quiz = QuizFactory(pass_mark=50)
+    for _ in range(3):
+        QuestionFactory(quiz=quiz)
 
     def submitted(username):
         user = UserFactory(username=username)
@@ -197,30 +203,38 @@ def test_a_report_opened_while_its_cohort_is_deleted(quiz):
         )
         return user
 
-    def slow_deletion(**kwargs):
-        time.sleep(0.4)
+    cohort, other = CohortFactory(course=quiz.course), CohortFactory(course=quiz.course)
+    cohort.learners.add(submitted("gone-a"))
+    item_statistics(quiz, cohort=cohort, user_ids=cohort.learners.values("pk"))
+    cohort.learners.add(submitted("gone-b"))  # the report has one to count
+    learner_ids = list(cohort.learners.values_list("pk", flat=True))
+    deleting = threading.Event()
 
-    post_delete.connect(slow_deletion, sender=Cohort, dispatch_uid="test-slow-deletion")
+    def held_open(**kwargs):
+        deleting.set()
+        time.sleep(0.4)  # the deletion's transaction stays open meanwhile
+
+    model = {"cohort": Cohort, "quiz": Quiz, "course": Course, "cohorts": Cohort}[deleted]
+    post_delete.connect(held_open, sender=model, dispatch_uid="test-held-open")
     try:
-        for n in range(3):
-            cohort = CohortFactory(course=quiz.course)
-            cohort.learners.add(submitted(f"gone-{n}-a"))
-            item_statistics(quiz, cohort=cohort, user_ids=cohort.learners.values("pk"))
-            cohort.learners.add(submitted(f"gone-{n}-b"))  # the report has one to count
-            learner_ids = list(cohort.learners.values_list("pk", flat=True))
+        def report():
+            deleting.wait(timeout=10)
+            return item_statistics(quiz, cohort=cohort, user_ids=learner_ids)
 
-            def report(cohort=cohort, learner_ids=learner_ids):
-                time.sleep(0.15)  # the deletion has begun
-                return item_statistics(quiz, cohort=cohort, user_ids=learner_ids)
+        def delete():
+            if deleted == "cohort":
+                return Cohort.objects.get(pk=cohort.pk).delete()
+            if deleted == "quiz":
+                return Quiz.objects.get(pk=quiz.pk).delete()
+            if deleted == "course":
+                return Course.objects.get(pk=quiz.course_id).delete()
+            return Cohort.objects.filter(pk__in=[cohort.pk, other.pk]).delete()
 
-            def delete(pk=cohort.pk):
-                return Cohort.objects.get(pk=pk).delete()
-
-            results = race(report, delete)
-            assert not any(isinstance(r, Exception) for r in results), results
-            assert results[0][1] == 0  # nothing counted for a cohort that is gone
-            assert not Cohort.objects.filter(pk=cohort.pk).exists()
-            assert not TalliedAttempt.objects.filter(cohort_id=cohort.pk).exists()
-            assert not ItemTally.objects.filter(cohort_id=cohort.pk).exists()
+        results = race(report, delete)
     finally:
-        post_delete.disconnect(dispatch_uid="test-slow-deletion", sender=Cohort)
+        post_delete.disconnect(dispatch_uid="test-held-open", sender=model)
+    assert deleting.is_set()
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert results[0][1] == 0  # nothing counted for what is gone
+    assert not TalliedAttempt.objects.filter(cohort_id=cohort.pk).exists()
+    assert not ItemTally.objects.filter(cohort_id=cohort.pk).exists()

@@ -377,3 +377,48 @@ def test_a_token_is_checked_from_the_cache_and_every_change_reaches_it(
                              {"username": "cached-token", "password": PASSWORD}, format="json")
     assert fresh.status_code == 200
     assert AuthToken.objects.filter(user=user).count() == 1 and _works(fresh.json()["token"])
+
+
+@pytest.mark.django_db(transaction=True)  # as a server runs: the revocation commits
+def test_a_token_revoked_while_a_request_reads_it_is_not_cached_again():
+    """A request that read the token's row just before its revocation committed
+    writes its entry just after: that entry is of an older generation and is
+    never served. Likewise for a user deactivated under a request's feet."""
+    from django.core.cache import cache
+
+    from edu.accounts.authentication import token_key
+    from edu.accounts.backends import user_key
+
+    user = UserFactory(username="raced-token")
+    token = _token(user)
+    assert _works(token)
+    key = token_key(token[:15])
+    generation, rows = cache.get(key)  # what a reader holds before the revocation
+    AuthToken.objects.filter(user=user).delete()  # logout, committed
+    cache.set(key, (generation, rows))  # the late reader writes what it read
+    assert not _works(token)
+
+    other = _token(user)
+    assert _works(other)
+    generation, stale = cache.get(user_key(user.pk))
+    user.is_active = False
+    user.save()  # deactivated, committed
+    cache.set(user_key(user.pk), (generation, stale))  # a late reader's active user
+    assert not _works(other)
+
+
+@pytest.mark.django_db
+def test_credentials_that_are_not_a_token_are_refused_without_a_lookup(
+    django_assert_num_queries,
+):
+    from django.core.cache import cache
+
+    for credential in ("short", "z" * 64, "0" * 63, "0" * 65, "é" * 64):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {credential}")
+        with django_assert_num_queries(0):
+            assert api.get("/api/v1/progress/").status_code == 401
+        assert cache.get(f"accounts:token:{credential[:15]}") is None
+    # A well-formed token nobody holds is refused, and not cached either.
+    assert not _works("0" * 64)
+    assert cache.get("accounts:token:" + "0" * 15) is None

@@ -24,12 +24,13 @@ CSV_QUERIES = 6
 # the joint histogram, the option picks, the questions, one snapshot per item,
 # the attempt count; on PostgreSQL also JIT off and back on around the first two.
 ITEM_ANALYSIS_QUERIES = 7
-# A cohort's report: the update (lock, deleted attempts?, leavers, last batch,
-# new attempts), then the tallies and the attempt count; in a savepoint here.
-TALLY_READ_QUERIES = 9
+# A cohort's report: the update (locks, the cohort and quiz still there,
+# deleted attempts?, leavers, last batch, new attempts), then the tallies and
+# the attempt count; in a savepoint here.
+TALLY_READ_QUERIES = 10
 # The first report also scans: tallies, the two histograms, snapshots, tallies
 # deleted and written again, batch 0 cleared, with a savepoint; PostgreSQL: JIT off.
-TALLY_BUILD_QUERIES = 17
+TALLY_BUILD_QUERIES = 18
 
 
 def seeded(learners, attempts=2):

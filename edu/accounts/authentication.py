@@ -11,58 +11,72 @@ in. Other expired tokens of a user are deleted when the user gets a new one.
 
 Owner of the cache entry `accounts:token:<key>`: every save or delete of a
 token (a new one, logout, revocation by its owner, every token of a user whose
-password changes) replaces it at once and again when the transaction commits;
-a deactivated or deleted user is refused through the user's own entry. The
-entry holds what the database holds (the digests, never a token). A bulk
-`.update()` of tokens sends no signal: change a token with save or delete.
+password changes) starts a new generation of it at once and again when the
+transaction commits (`backends.fresh`: an entry written by a reader that read
+the database before the change committed is never served); a deactivated or
+deleted user is refused through the user's own entry. The entry holds what the
+database holds (the digests, never a token); a key with no token is not
+cached, and a credential that is not a token's shape is refused before the
+cache or the database is asked. A bulk `.update()` of tokens sends no signal:
+change a token with save or delete. knox's AUTO_REFRESH is not supported.
 """
 
 import binascii
 from hmac import compare_digest
 
-from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication
 from knox.crypto import hash_token
 from knox.models import AuthToken
-from knox.settings import CONSTANTS
+from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
 
-from quizzes.caching import now_and_on_commit
-
-from .backends import CachedModelBackend
-
-SECONDS = 3600  # a bound on memory, never the way an entry goes stale
+from .backends import CachedModelBackend, fresh, renew
 
 
 def token_key(key):
     return f"accounts:token:{key}"
 
 
+if knox_settings.AUTO_REFRESH:
+    raise ImproperlyConfigured("CachedTokenAuthentication does not renew tokens: "
+                               "REST_KNOX['AUTO_REFRESH'] must be False.")
+TOKEN_LENGTH = len(knox_settings.TOKEN_PREFIX) + knox_settings.AUTH_TOKEN_CHARACTER_LENGTH
+HEX = frozenset("0123456789abcdef")
+
+
 def _tokens_under(key):
     """[(digest, expiry, user id)] of the tokens whose key is `key` (nearly
     always one), from the cache."""
-    found = cache.get(token_key(key))
-    if found is None:
-        found = list(AuthToken.objects.filter(token_key=key).values_list(
+    def read():
+        return list(AuthToken.objects.filter(token_key=key).values_list(
             "digest", "expiry", "user_id"
-        ))
-        cache.set(token_key(key), found, SECONDS)
-    return found
+        )) or None  # (none: not cached)
+
+    return fresh(token_key(key), read) or []
+
+
+def _well_formed(token):
+    prefix = knox_settings.TOKEN_PREFIX
+    return (len(token) == TOKEN_LENGTH and token.startswith(prefix)
+            and HEX.issuperset(token[len(prefix):]))
 
 
 class CachedTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, token):
         refused = _("Invalid token.")
-        token = token.decode("utf-8")
-        key = token[:CONSTANTS.TOKEN_KEY_LENGTH]
         try:
+            token = token.decode("utf-8")
+            if not _well_formed(token):
+                raise ValueError
             digest = hash_token(token)
-        except (TypeError, binascii.Error):
+        except (UnicodeDecodeError, ValueError, TypeError, binascii.Error):
             raise exceptions.AuthenticationFailed(refused) from None
+        key = token[:CONSTANTS.TOKEN_KEY_LENGTH]
         for stored, expiry, user_id in _tokens_under(key):
             if not compare_digest(digest, stored):
                 continue
@@ -86,8 +100,7 @@ class CachedTokenAuthentication(TokenAuthentication):
 
 def forget_token(sender, instance, **kwargs):
     """Receiver for saves and deletes of tokens."""
-    key = token_key(instance.token_key)
-    now_and_on_commit(lambda: cache.delete(key))
+    renew(token_key(instance.token_key))
 
 
 class CachedTokenScheme(KnoxTokenScheme):

@@ -2,11 +2,17 @@
 
 Owner of the cache entry `accounts:user:<id>`: the signed-in user is read from
 the cache on every request instead of the database. Every save or delete of a
-user replaces it at once and again when the transaction commits (a password
-change, deactivation or new last login are all saves), so a session never
-outlives what the database says of its user; a login puts the user back.
-Permissions are not cached: they are read when asked for, as usual.
+user starts a new generation of it at once and again when the transaction
+commits (a password change, deactivation or new last login are all saves), so
+a session never outlives what the database says of its user; a login puts the
+user back. Permissions are not cached: they are read when asked for, as usual.
+
+Each entry carries the generation it was built in (`fresh`): a reader that
+read the database just before a change committed, and wrote its entry just
+after, wrote it under the older generation, and it is never served.
 """
+
+import secrets
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
@@ -21,15 +27,34 @@ def user_key(user_id):
     return f"accounts:user:{user_id}"
 
 
+def fresh(key, build):
+    """The value cached under `key` if it was built in the entry's current
+    generation (one round trip); otherwise `build()`, cached unless None."""
+    generation_key = f"{key}:generation"
+    found = cache.get_many([generation_key, key])
+    current, entry = found.get(generation_key), found.get(key)
+    if current is not None and entry is not None and entry[0] == current:
+        return entry[1]
+    if current is None:
+        cache.add(generation_key, secrets.token_hex(6), SECONDS)
+        current = cache.get(generation_key)
+    value = build()
+    if value is not None and current is not None:
+        cache.set(key, (current, value), SECONDS)
+    return value
+
+
+def renew(key):
+    """A new generation of the entry `key`, now and when the transaction commits."""
+    generation_key = f"{key}:generation"
+    now_and_on_commit(lambda: cache.set(generation_key, secrets.token_hex(6), SECONDS))
+
+
 class CachedModelBackend(ModelBackend):
     def get_user(self, user_id):
-        key = user_key(user_id)
-        user = cache.get(key)
+        user = fresh(user_key(user_id), lambda: super(CachedModelBackend, self).get_user(user_id))
         if user is None:
-            user = super().get_user(user_id)
-            if user is None:
-                return None
-            cache.set(key, user, SECONDS)
+            return None
         return user if self.user_can_authenticate(user) else None
 
 
@@ -47,5 +72,4 @@ def remember_user(sender, request, user, **kwargs):
 
 def forget_user(sender, instance, **kwargs):
     """Receiver for saves and deletes of users."""
-    key = user_key(instance.pk)
-    now_and_on_commit(lambda: cache.delete(key))
+    renew(user_key(instance.pk))

@@ -3,6 +3,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from knox.models import AuthToken
@@ -37,7 +38,9 @@ def account(request):
         form.save()
         messages.success(request, "Your account is saved.")
         return redirect("account")
-    tokens = AuthToken.objects.filter(user=request.user).order_by("-created")
+    tokens = AuthToken.objects.filter(user=request.user, expiry__gt=timezone.now()).order_by(
+        "-created"
+    )
     return render(request, "registration/account.html", {"form": form, "tokens": tokens},
                   status=400 if form.errors else 200)
 

@@ -20,3 +20,5 @@ class CoursesConfig(AppConfig):
         post_migrate.connect(caching.code_changed, sender=self, dispatch_uid="courses-deploy")
         pre_delete.connect(services.cohort_deleting, sender=Cohort,
                            dispatch_uid="courses-cohort-deleting")
+        pre_delete.connect(services.quiz_deleting, sender=Quiz,
+                           dispatch_uid="courses-quiz-deleting")

@@ -8,7 +8,6 @@ from django.utils import timezone
 from edu.teaching import services as teaching
 from quizzes import selectors as quiz_selectors
 from quizzes import statistics
-from quizzes.models import Quiz
 
 from . import selectors
 from .models import Certificate, Cohort, LessonProgress
@@ -114,7 +113,13 @@ def reinstate_certificates(*, certificates, by, request=None):
 def cohort_deleting(sender, instance, **kwargs):
     """Receiver for pre_delete of a cohort, inside the deletion's transaction:
     wait for any item-analysis report of it being brought up to date, and keep
-    new ones out until the deletion commits (they then find the cohort gone).
-    Without it the two could deadlock over the cohort's tallies."""
-    quiz_ids = Quiz.objects.filter(course_id=instance.course_id).values_list("pk", flat=True)
-    statistics.lock_tallies(instance.pk, list(quiz_ids))
+    new ones out until the deletion commits (they then find the cohort gone,
+    instead of failing on its foreign key)."""
+    statistics.lock_cohort_tallies([instance.pk])
+
+
+def quiz_deleting(sender, instance, **kwargs):
+    """Receiver for pre_delete of a quiz: the same, for every cohort of its course."""
+    statistics.lock_cohort_tallies(
+        Cohort.objects.filter(course_id=instance.course_id).values_list("pk", flat=True)
+    )

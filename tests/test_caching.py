@@ -245,3 +245,13 @@ def test_generations_change_again_when_the_writing_transaction_commits():
     assert course_caching.generation() not in (before[0], during)
     assert quiz_caching.generation() not in (before[1], bank_during)
     assert cache.get(course_caching.GENERATION_KEY) == course_caching.generation()
+
+
+@pytest.mark.django_db
+def test_a_cache_entry_of_another_shape_is_read_again_not_served(client, learner):
+    """An entry left by other code under the user's key (an older version's
+    plain user, say) is a miss: the user is read again, never a 500."""
+    client.force_login(learner)
+    cache.set(user_key(learner.pk), learner)  # not (generation, user)
+    assert client.get(reverse("account")).status_code == 200
+    assert isinstance(cache.get(user_key(learner.pk)), tuple)

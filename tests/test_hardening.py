@@ -413,12 +413,14 @@ def test_credentials_that_are_not_a_token_are_refused_without_a_lookup(
 ):
     from django.core.cache import cache
 
+    from edu.accounts.authentication import token_key
+
     for credential in ("short", "z" * 64, "0" * 63, "0" * 65, "é" * 64):
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Token {credential}")
         with django_assert_num_queries(0):
             assert api.get("/api/v1/progress/").status_code == 401
-        assert cache.get(f"accounts:token:{credential[:15]}") is None
+        assert cache.get(token_key(credential[:15])) is None
     # A well-formed token nobody holds is refused, and not cached either.
     assert not _works("0" * 64)
-    assert cache.get("accounts:token:" + "0" * 15) is None
+    assert cache.get(token_key("0" * 15)) is None

@@ -9,7 +9,7 @@ What knox checks is checked the same way: the digest (in constant time), the
 expiry (an expired token is deleted and refused), and that the user may sign
 in. Other expired tokens of a user are deleted when the user gets a new one.
 
-Owner of the cache entry `accounts:token:<key>`: every save or delete of a
+Owner of the cache entry `accounts:token:2:<key>`: every save or delete of a
 token (a new one, logout, revocation by its owner, every token of a user whose
 password changes) starts a new generation of it at once and again when the
 transaction commits (`backends.fresh`: an entry written by a reader that read
@@ -39,7 +39,7 @@ from .backends import CachedModelBackend, fresh, renew
 
 
 def token_key(key):
-    return f"accounts:token:{key}"
+    return f"accounts:token:2:{key}"  # (":2": see backends.user_key)
 
 
 if knox_settings.AUTO_REFRESH:

@@ -1,6 +1,6 @@
 """Signing in with a username and password, and finding the signed-in user.
 
-Owner of the cache entry `accounts:user:<id>`: the signed-in user is read from
+Owner of the cache entry `accounts:user:2:<id>`: the signed-in user is read from
 the cache on every request instead of the database. Every save or delete of a
 user starts a new generation of it at once and again when the transaction
 commits (a password change, deactivation or new last login are all saves), so
@@ -24,7 +24,9 @@ SECONDS = 3600  # a bound on memory, never the way an entry goes stale
 
 
 def user_key(user_id):
-    return f"accounts:user:{user_id}"
+    # ":2": entries carry their generation since this version; a server still
+    # running the version before (a rolling deploy) keeps to its own keys.
+    return f"accounts:user:2:{user_id}"
 
 
 def fresh(key, build):
@@ -33,7 +35,7 @@ def fresh(key, build):
     generation_key = f"{key}:generation"
     found = cache.get_many([generation_key, key])
     current, entry = found.get(generation_key), found.get(key)
-    if current is not None and entry is not None and entry[0] == current:
+    if current is not None and isinstance(entry, tuple) and entry[0] == current:
         return entry[1]
     if current is None:
         cache.add(generation_key, secrets.token_hex(6), SECONDS)

@@ -424,3 +424,29 @@ def test_credentials_that_are_not_a_token_are_refused_without_a_lookup(
     # A well-formed token nobody holds is refused, and not cached either.
     assert not _works("0" * 64)
     assert cache.get(token_key("0" * 15)) is None
+
+
+@pytest.mark.django_db
+def test_expired_tokens_are_cleared_by_the_daily_command(monkeypatch):
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from edu.accounts.management.commands import clear_expired_tokens
+
+    monkeypatch.setattr(clear_expired_tokens, "BATCH", 2)  # several batches
+    user = UserFactory(username="many-tokens")
+    live = _token(user)
+    expired = [_token(user) for _ in range(5)]
+    assert _works(expired[0])  # cached while it was live
+    for stored in AuthToken.objects.filter(token_key__in=[t[:15] for t in expired]):
+        stored.expiry = timezone.now() - timedelta(minutes=1)
+        stored.save()
+    out = io.StringIO()
+    call_command("clear_expired_tokens", stdout=out)
+    assert out.getvalue().strip() == "5 expired API tokens deleted."
+    assert list(AuthToken.objects.filter(user=user).values_list("token_key", flat=True)) == [
+        live[:15]
+    ]
+    assert _works(live) and not _works(expired[0])

@@ -29,17 +29,18 @@ POOL_SECONDS = 24 * 3600  # a bound on memory, never the way an entry goes stale
 logger = logging.getLogger(__name__)
 
 
-def generation(generation_key=GENERATION_KEY):
+def generation(generation_key=GENERATION_KEY, seconds=None):
     """The current generation under `generation_key` (the bank's by default): a
-    random name, replaced on every change."""
+    random name, replaced on every change; kept `seconds` (None: for good), for
+    a generation per object, whose losing only costs a rebuild."""
     current = cache.get(generation_key)
     if current is None:
-        cache.add(generation_key, secrets.token_hex(6), None)
+        cache.add(generation_key, secrets.token_hex(6), seconds)
         current = cache.get(generation_key)
     return current
 
 
-def of_generation(generation_key, key, build, seconds):
+def of_generation(generation_key, key, build, seconds, *, generation_seconds=None):
     """The value cached under `key` if it was built in the generation now under
     `generation_key`; otherwise `build()` it and cache it (None is not cached).
     One round trip when it is there: the generation and the entry come in one
@@ -47,13 +48,14 @@ def of_generation(generation_key, key, build, seconds):
 
     A reader that built from older data stamps it with the older generation, so
     the next reader builds again: never a stale entry under the current name.
+    An entry of another shape (left by other code under the key) is built again.
     """
     found = cache.get_many([generation_key, key])
     current = found.get(generation_key)
     entry = found.get(key)
-    if current is not None and entry is not None and entry[0] == current:
+    if current is not None and isinstance(entry, tuple) and entry[0] == current:
         return entry[1]
-    current = current or generation(generation_key)
+    current = current or generation(generation_key, generation_seconds)
     value = build()
     if value is not None:
         cache.set(key, (current, value), seconds)
@@ -68,9 +70,10 @@ def now_and_on_commit(action):
     transaction.on_commit(action)
 
 
-def renew_generation(generation_key):
-    """Start a new generation under `generation_key`, now and on commit."""
-    now_and_on_commit(lambda: cache.set(generation_key, secrets.token_hex(6), None))
+def renew_generation(generation_key, seconds=None):
+    """Start a new generation under `generation_key`, now and on commit (kept
+    `seconds`, as in `generation`)."""
+    now_and_on_commit(lambda: cache.set(generation_key, secrets.token_hex(6), seconds))
 
 
 def bank_changed(**kwargs):
@@ -93,7 +96,7 @@ def renew_on_deploy(*generation_keys):
     warning: the migration goes on."""
     try:
         for key in generation_keys:
-            cache.set(key, secrets.token_hex(6), None)
+            renew_generation(key)
     except Exception:  # noqa: BLE001 (any cache server error: the deploy goes on)
         logger.warning("The cache could not be reached: %s not renewed.", generation_keys)
 
@@ -147,8 +150,7 @@ class QuizPage:
     """The part of a published quiz's page that is the same for every learner."""
 
     quiz: object  # with its course and the lesson it follows (no long texts)
-    question_count: int
-    header: str  # the rendered breadcrumb, title, description and facts
+    header: str  # the rendered breadcrumb, title, description and question count
     continue_url: str
 
 
@@ -165,10 +167,10 @@ def _quiz_page(course_slug, slug):
     quiz = selectors.find_quiz(course_slug, slug)
     if quiz is None:
         return None
-    count = selectors.questions_per_attempt(quiz)
     header = render_to_string(
         "quizzes/_quiz_header.html",
-        {"quiz": quiz, "course": quiz.course, "question_count": count},
+        {"quiz": quiz, "course": quiz.course,
+         "question_count": selectors.questions_per_attempt(quiz)},
     )
-    return QuizPage(quiz=quiz, question_count=count, header=header,
+    return QuizPage(quiz=quiz, header=header,
                     continue_url=f"{quiz.course.get_continue_url()}?after=quiz-{quiz.pk}")

@@ -48,6 +48,13 @@ def key_of(response):
     return [c["token"] for c in response.snapshot["choices"] if c["correct"]]
 
 
+def submit_keys(user, quiz):
+    """The learner takes the quiz and submits every key."""
+    attempt, _ = services.start_attempt(user=user, quiz=quiz)
+    answers = {r.pk: key_of(r) for r in attempt.responses.all()}
+    return services.submit_attempt(attempt_id=attempt.pk, answers=answers)
+
+
 @pytest.fixture
 def quiz(transactional_db):
     quiz = QuizFactory(pass_mark=50)
@@ -146,18 +153,13 @@ def test_two_item_analyses_at_once_count_each_attempt_once(quiz):
     def report():
         return item_statistics(quiz, cohort=cohort, user_ids=cohort.learners.values("pk"))
 
-    def submit(user):
-        attempt, _ = services.start_attempt(user=user, quiz=quiz)
-        answers = {r.pk: key_of(r) for r in attempt.responses.all()}
-        return services.submit_attempt(attempt_id=attempt.pk, answers=answers)
-
     leaver = UserFactory(username="tally-leaver")
     cohort.learners.add(leaver)
-    submit(leaver)
+    submit_keys(leaver, quiz)
     for n in range(ROUNDS):
         user = UserFactory(username=f"tally-{n}")
         cohort.learners.add(user)
-        submit(user)
+        submit_keys(user, quiz)
         if n % 2:
             cohort.learners.remove(leaver)
         else:
@@ -174,7 +176,7 @@ def test_two_item_analyses_at_once_count_each_attempt_once(quiz):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("deleted", ["cohort", "quiz", "course", "cohorts"])
-def test_a_report_opened_while_its_cohort_or_quiz_is_deleted(deleted):
+def test_a_report_opened_while_its_cohort_or_quiz_is_deleted(quiz, deleted):
     """An instructor opens a cohort's item analysis while an administrator's
     deletion of the cohort (or of the quiz, the whole course, or several
     cohorts at once) is under way, held open here after the rows are deleted
@@ -191,16 +193,9 @@ def test_a_report_opened_while_its_cohort_or_quiz_is_deleted(deleted):
 
     from .factories import CohortFactory
 
-    quiz = QuizFactory(pass_mark=50)
-    for _ in range(3):
-        QuestionFactory(quiz=quiz)
-
     def submitted(username):
         user = UserFactory(username=username)
-        attempt, _ = services.start_attempt(user=user, quiz=quiz)
-        services.submit_attempt(
-            attempt_id=attempt.pk, answers={r.pk: key_of(r) for r in attempt.responses.all()}
-        )
+        submit_keys(user, quiz)
         return user
 
     cohort, other = CohortFactory(course=quiz.course), CohortFactory(course=quiz.course)

@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from . import selectors
+
 TokenResponse = inline_serializer(
     "Token", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
 )
@@ -80,17 +82,14 @@ class TokenListView(APIView):
 
     @extend_schema(responses={200: TokenInfoSerializer(many=True)})
     def get(self, request):
-        return Response(TokenInfoSerializer(_tokens_of(request.user), many=True).data)
+        return Response(TokenInfoSerializer(selectors.live_tokens(request.user), many=True).data)
 
 
 class TokenDetailView(APIView):
     @extend_schema(request=None, responses={204: None, 404: OpenApiResponse(ERROR)})
     def delete(self, request, token_id):
-        deleted, _ = _tokens_of(request.user).filter(token_key=token_id).delete()
+        deleted, _ = selectors.live_tokens(request.user).filter(token_key=token_id).delete()
         if not deleted:
             raise NotFound("No such token.")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-def _tokens_of(user):
-    return AuthToken.objects.filter(user=user, expiry__gt=timezone.now()).order_by("-created")

@@ -12,7 +12,7 @@ in. Other expired tokens of a user are deleted when the user gets a new one.
 Owner of the cache entry `accounts:token:2:<key>`: every save or delete of a
 token (a new one, logout, revocation by its owner, every token of a user whose
 password changes) starts a new generation of it at once and again when the
-transaction commits (`backends.fresh`: an entry written by a reader that read
+transaction commits (`backends.cached`: an entry written by a reader that read
 the database before the change committed is never served); a deactivated or
 deleted user is refused through the user's own entry. The entry holds what the
 database holds (the digests, never a token); a key with no token is not
@@ -35,7 +35,7 @@ from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
 
-from .backends import CachedModelBackend, fresh, renew
+from .backends import CachedModelBackend, cached, renew
 
 
 def token_key(key):
@@ -57,7 +57,7 @@ def _tokens_under(key):
             "digest", "expiry", "user_id"
         )) or None  # (none: not cached)
 
-    return fresh(token_key(key), read) or []
+    return cached(token_key(key), read) or []
 
 
 def _well_formed(token):

@@ -7,18 +7,16 @@ commits (a password change, deactivation or new last login are all saves), so
 a session never outlives what the database says of its user; a login puts the
 user back. Permissions are not cached: they are read when asked for, as usual.
 
-Each entry carries the generation it was built in (`fresh`): a reader that
+Each entry carries the generation it was built in (`cached`): a reader that
 read the database just before a change committed, and wrote its entry just
 after, wrote it under the older generation, and it is never served.
 """
-
-import secrets
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
 
-from quizzes.caching import now_and_on_commit
+from quizzes.caching import of_generation, renew_generation
 
 SECONDS = 3600  # a bound on memory, never the way an entry goes stale
 
@@ -29,32 +27,20 @@ def user_key(user_id):
     return f"accounts:user:2:{user_id}"
 
 
-def fresh(key, build):
-    """The value cached under `key` if it was built in the entry's current
-    generation (one round trip); otherwise `build()`, cached unless None."""
-    generation_key = f"{key}:generation"
-    found = cache.get_many([generation_key, key])
-    current, entry = found.get(generation_key), found.get(key)
-    if current is not None and isinstance(entry, tuple) and entry[0] == current:
-        return entry[1]
-    if current is None:
-        cache.add(generation_key, secrets.token_hex(6), SECONDS)
-        current = cache.get(generation_key)
-    value = build()
-    if value is not None and current is not None:
-        cache.set(key, (current, value), SECONDS)
-    return value
+def cached(key, build):
+    """The entry `key`, built again after each `renew(key)`: a generation of its
+    own (`quizzes.caching.of_generation`), kept as long as the entry."""
+    return of_generation(f"{key}:generation", key, build, SECONDS, generation_seconds=SECONDS)
 
 
 def renew(key):
     """A new generation of the entry `key`, now and when the transaction commits."""
-    generation_key = f"{key}:generation"
-    now_and_on_commit(lambda: cache.set(generation_key, secrets.token_hex(6), SECONDS))
+    renew_generation(f"{key}:generation", SECONDS)
 
 
 class CachedModelBackend(ModelBackend):
     def get_user(self, user_id):
-        user = fresh(user_key(user_id), lambda: super(CachedModelBackend, self).get_user(user_id))
+        user = cached(user_key(user_id), lambda: super(CachedModelBackend, self).get_user(user_id))
         if user is None:
             return None
         return user if self.user_can_authenticate(user) else None

@@ -3,14 +3,13 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from knox.models import AuthToken
 
 from edu.throttling import throttle_posts
 
-from . import services
+from . import selectors, services
 from .forms import AccountForm, DeleteAccountForm, SignUpForm
 
 
@@ -38,9 +37,7 @@ def account(request):
         form.save()
         messages.success(request, "Your account is saved.")
         return redirect("account")
-    tokens = AuthToken.objects.filter(user=request.user, expiry__gt=timezone.now()).order_by(
-        "-created"
-    )
+    tokens = selectors.live_tokens(request.user)
     return render(request, "registration/account.html", {"form": form, "tokens": tokens},
                   status=400 if form.errors else 200)
 

@@ -8,6 +8,7 @@ deletion reaches the token cache.
 """
 
 from django.core.management.base import BaseCommand
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -27,4 +28,4 @@ class Command(BaseCommand):
                 break
             count, _ = AuthToken.objects.filter(pk__in=batch).delete()
             deleted += count
-        self.stdout.write(f"{deleted} expired API token{'' if deleted == 1 else 's'} deleted.")
+        self.stdout.write(f"{deleted} expired API token{pluralize(deleted)} deleted.")

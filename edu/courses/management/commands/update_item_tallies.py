@@ -11,15 +11,12 @@ every report opens from its tallies.
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
 
 from edu.courses.models import Cohort
 from edu.courses.selectors import cohort_learner_ids
 from quizzes.models import Quiz
 from quizzes.statistics import update_tallies
-
-
-def plural(count, word):
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class Command(BaseCommand):
@@ -66,7 +63,9 @@ class Command(BaseCommand):
                         f"out, in {time.perf_counter() - began:.1f} s"
                     )
         self.stdout.write(
-            f"{plural(changed, 'report')} brought up to date; the others had nothing new."
+            f"{changed} report{pluralize(changed)} brought up to date; the others had nothing new."
         )
         if failed:
-            raise CommandError(f"{plural(len(failed), 'report')} failed: {'; '.join(failed)}.")
+            raise CommandError(
+                f"{len(failed)} report{pluralize(len(failed))} failed: {'; '.join(failed)}."
+            )

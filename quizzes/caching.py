@@ -11,6 +11,11 @@ a change to the courses or lessons a quiz page names starts a new one of the
 pages (`pages_changed`, called by whoever owns them); so does every deploy
 (post_migrate), for both. A data migration that changes the bank runs no
 signal: it calls `bank_changed()` itself.
+
+A third kind, an open attempt's questions as its page shows them with nothing
+chosen, is built from the snapshots the attempt took when it started, which
+nothing changes: only a deploy starts a new generation of those
+(`ATTEMPTS_KEY`); the learner's answers are ticked per request, never cached.
 """
 
 import logging
@@ -24,6 +29,8 @@ from django.template.loader import render_to_string
 
 GENERATION_KEY = "quizzes:bank"
 PAGES_KEY = "quizzes:pages"  # the bank, and the courses and lessons quiz pages name
+ATTEMPTS_KEY = "quizzes:attempts"  # open attempts' questions: renewed by deploys only
+ATTEMPT_SECONDS = 12 * 3600  # a bound on memory: an attempt's questions never change
 POOL_SECONDS = 24 * 3600  # a bound on memory, never the way an entry goes stale
 
 logger = logging.getLogger(__name__)
@@ -103,7 +110,7 @@ def renew_on_deploy(*generation_keys):
 
 def code_changed(**kwargs):
     """Receiver for post_migrate, which every deploy runs."""
-    renew_on_deploy(GENERATION_KEY, PAGES_KEY)
+    renew_on_deploy(GENERATION_KEY, PAGES_KEY, ATTEMPTS_KEY)
 
 
 def question_pool(quiz):
@@ -174,3 +181,40 @@ def _quiz_page(course_slug, slug):
     )
     return QuizPage(quiz=quiz, header=header,
                     continue_url=f"{quiz.course.get_continue_url()}?after=quiz-{quiz.pk}")
+
+
+@dataclass(frozen=True)
+class OpenAttempt:
+    """An open attempt's questions as its page shows them with nothing chosen,
+    and each option's input: what the learner's answers tick per request."""
+
+    html: str
+    inputs: dict  # {response id: {option id: its input's value attribute}}
+
+
+def open_attempt(attempt, checkable):
+    """The markup of an open attempt's questions (with a "Check" button each
+    when `checkable`), built once per attempt and deploy: its questions are
+    snapshots taken at its start, which nothing changes; the started time in
+    the key keeps an id a test database reuses from finding another's entry."""
+    started = int(attempt.started_at.timestamp() * 1_000_000)
+    key = f"quizzes:attempt:{attempt.pk}:{started}:{int(checkable)}"
+    return of_generation(ATTEMPTS_KEY, key, lambda: _open_attempt(attempt, checkable),
+                         ATTEMPT_SECONDS)
+
+
+def _open_attempt(attempt, checkable):
+    from . import selectors
+    from .templatetags.attempts import open_question, option_value
+
+    responses = selectors.responses_of(attempt)
+    questions = selectors.questions_for_learner(responses)
+    for question in questions:
+        question["selected"] = set()
+    return OpenAttempt(
+        html="\n".join(open_question(q, len(questions), checkable) for q in questions),
+        inputs={
+            r.pk: {c["id"]: option_value(c["token"]) for c in r.snapshot["choices"]}
+            for r in responses
+        },
+    )

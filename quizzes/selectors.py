@@ -185,6 +185,18 @@ _responses_of = PreparedQuery(
 )
 
 
+_answer_states = PreparedQuery(
+    lambda attempt_id: Response.objects.filter(attempt_id=attempt_id)
+    .order_by().values_list("pk", "selected", "checked")
+)
+
+
+def answer_states(attempt):
+    """What of an attempt changes as the learner answers: (response id, chosen
+    option ids, checked) per response, in no order, without the snapshots."""
+    return _answer_states(attempt.pk)
+
+
 def responses_of(attempt):
     """An attempt's responses in order, each with the lesson to review (its course
     is the attempt's): the lessons' texts are not read."""

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from . import caching, selectors, services
 from .forms import AttemptForm
+from .templatetags.attempts import with_chosen
 
 
 def quiz_detail(request, course_slug, slug):
@@ -51,16 +52,24 @@ def quiz_start(request, course_slug, slug):
 
 
 def _render_attempt(request, attempt, error=None, status=200):
-    questions = selectors.questions_for_learner(selectors.responses_of(attempt))
+    """The questions' markup comes from the cache with the learner's answers
+    ticked, until one is checked (immediate feedback): its review is rendered."""
+    quiz = attempt.quiz
+    checkable = quiz.feedback == quiz.Feedback.IMMEDIATE
+    states = selectors.answer_states(attempt)
     context = {
         "attempt": attempt,
-        "quiz": attempt.quiz,
-        "course": attempt.quiz.course,
-        "questions": questions,
-        "answered": sum(1 for q in questions if q["selected"]),
-        "checkable": attempt.quiz.feedback == attempt.quiz.Feedback.IMMEDIATE,
+        "quiz": quiz,
+        "course": quiz.course,
+        "total": len(states),
+        "answered": sum(1 for _, selected, _ in states if selected),
+        "checkable": checkable,
         "error": error,
     }
+    if any(checked for _, _, checked in states):
+        context["questions"] = selectors.questions_for_learner(selectors.responses_of(attempt))
+    else:
+        context["questions_html"] = with_chosen(caching.open_attempt(attempt, checkable), states)
     return render(request, "quizzes/attempt.html", context, status=status)
 
 

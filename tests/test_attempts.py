@@ -388,3 +388,40 @@ def test_quiz_page_save_and_submit_run_constant_queries(
     with django_assert_max_num_queries(5):
         assert client.get(quiz.get_absolute_url()).status_code == 200
 
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("feedback", ["after_submit", "immediate"])
+def test_the_cached_attempt_page_ticks_the_latest_answers(client, learner, feedback,
+                                                         django_assert_max_num_queries):
+    """The page's questions come from the cache, built once per attempt; each
+    request ticks the answers saved by then, exactly as rendering them anew."""
+    from quizzes import caching, selectors
+    from quizzes.templatetags.attempts import open_question, with_chosen
+
+    quiz = QuizFactory(feedback=feedback)
+    QuestionFactory(quiz=quiz)
+    QuestionFactory(quiz=quiz, kind="multiple", options=[("A", True), ("B", True), ("C", False)])
+    QuestionFactory(quiz=quiz)
+    client.force_login(learner)
+    attempt, _ = services.start_attempt(user=learner, quiz=quiz)
+    page = reverse("quizzes:attempt", args=[attempt.pk])
+    assert client.get(page).status_code == 200  # builds the entry
+    single, multiple, _ = attempt.responses.order_by("position")
+    picks = {single.pk: [choice_ids(single)[1]], multiple.pk: choice_ids(multiple)[:2]}
+    assert post_answers(client, attempt, picks).status_code == 302
+    with django_assert_max_num_queries(2):  # the attempt, then its answers
+        html = client.get(page).content.decode()
+    for response_id, tokens in picks.items():
+        for token in tokens:
+            assert re.search(rf'name="r{response_id}"[^>]*value="{token}" checked>', html)
+    assert html.count(" checked>") == 3 and "2 of 3 answered." in html
+    checkable = feedback == "immediate"
+    assert ("Check question 1" in html) is checkable
+    expected = "\n".join(
+        open_question(q, 3, checkable)
+        for q in selectors.questions_for_learner(selectors.responses_of(attempt))
+    )
+    cached = caching.open_attempt(attempt, checkable)
+    assert with_chosen(cached, selectors.answer_states(attempt)) == expected
+    assert with_chosen(cached, []) != expected  # (nothing ticked is another page)

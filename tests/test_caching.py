@@ -111,7 +111,8 @@ def test_bank_course_and_lesson_edits_change_the_cached_quiz_page(
 
 @pytest.mark.django_db
 def test_a_deploy_starts_new_generations_of_every_cached_page():
-    keys = (quiz_caching.GENERATION_KEY, quiz_caching.PAGES_KEY, course_caching.GENERATION_KEY)
+    keys = (quiz_caching.GENERATION_KEY, quiz_caching.PAGES_KEY, quiz_caching.ATTEMPTS_KEY,
+            course_caching.GENERATION_KEY)
     before = [quiz_caching.generation(key) for key in keys]
     call_command("migrate", verbosity=0)  # post_migrate, as every deploy runs it
     after = [quiz_caching.generation(key) for key in keys]

@@ -42,14 +42,32 @@ def choice_inputs(question):
     pk, chosen = int(question["id"]), question["selected"]
     options = []
     for n, choice in enumerate(question["choices"], start=1):
-        token = escape(choice["token"])
         checked = " checked" if choice["token"] in chosen else ""
         options.append(
             f'<div class="choice">\n  <input type="{kind}" name="r{pk}" id="r{pk}-{n}" '
-            f'value="{token}"{checked}>\n  <label for="r{pk}-{n}">{escape(choice["text"])}'
-            "</label>\n</div>"
+            f'{option_value(choice["token"])}{checked}>\n  <label for="r{pk}-{n}">'
+            f'{escape(choice["text"])}</label>\n</div>'
         )
     return mark_safe("\n".join(options))  # noqa: S308 (every text in it is escaped above)
+
+
+def option_value(token):
+    """An option input's value attribute: its token, escaped."""
+    return f'value="{escape(token)}"'
+
+
+def with_chosen(markup, states):
+    """`markup` (an open attempt's questions with nothing chosen, from
+    `caching.open_attempt`) with the options in `states` ((response id, chosen
+    option ids, checked) per response) ticked."""
+    html = markup.html
+    for pk, selected, _ in states:
+        inputs = markup.inputs.get(pk, {})
+        for option in selected:
+            value = inputs.get(option)
+            if value is not None:  # (each token is unique in the page)
+                html = html.replace(f"{value}>", f"{value} checked>", 1)
+    return mark_safe(html)  # noqa: S308 (built by open_question, which escapes)
 
 
 @register.simple_tag

@@ -407,6 +407,21 @@ def test_a_token_revoked_while_a_request_reads_it_is_not_cached_again():
     assert not _works(other)
 
 
+@pytest.mark.django_db(transaction=True)  # the token is cached when its issue commits
+def test_a_new_token_asks_the_database_nothing_on_its_first_request(
+    django_assert_max_num_queries,
+):
+    """A class logs in, then everyone starts the quiz at once: the token and its
+    user are in the cache from the login on."""
+    UserFactory(username="first-request")
+    issued = APIClient().post("/api/v1/auth/token/",
+                              {"username": "first-request", "password": PASSWORD}, format="json")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {issued.json()['token']}")
+    with django_assert_max_num_queries(1):  # the list itself
+        assert api.get("/api/v1/auth/tokens/").status_code == 200
+
+
 @pytest.mark.django_db
 def test_credentials_that_are_not_a_token_are_refused_without_a_lookup(
     django_assert_num_queries,

@@ -2,7 +2,6 @@
 revoked by their owner; every token of a user dies when the password changes."""
 
 from django.conf import settings
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import serializers, status
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from . import selectors
+from . import selectors, services
 
 TokenResponse = inline_serializer(
     "Token", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
@@ -63,11 +62,7 @@ class TokenView(APIView):
             )
         if not valid:
             raise ValidationError(serializer.errors)
-        user = serializer.validated_data["user"]
-        # knox deletes a user's expired tokens on every request; here, when
-        # they get a new one (edu/accounts/authentication.py).
-        AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
-        instance, token = AuthToken.objects.create(user)
+        instance, token = services.issue_token(user=serializer.validated_data["user"])
         return Response({"token": token, "expiry": instance.expiry})
 
     @extend_schema(request=None, responses={204: None})

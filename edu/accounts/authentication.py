@@ -60,6 +60,11 @@ def _tokens_under(key):
     return cached(token_key(key), read) or []
 
 
+def remember_token(key):
+    """Cache the tokens under `key` now (for a token just issued)."""
+    _tokens_under(key)
+
+
 def _well_formed(token):
     prefix = knox_settings.TOKEN_PREFIX
     return (len(token) == TOKEN_LENGTH and token.startswith(prefix)

@@ -1,4 +1,4 @@
-"""A learner's own account: their data to take away, and deleting it."""
+"""A learner's own account: API tokens, their data to take away, and deleting it."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -8,6 +8,30 @@ from edu.courses.models import Certificate, LessonProgress
 from quizzes.models import Attempt
 
 DELETED_REASON = "The learner deleted their account."
+
+
+@transaction.atomic
+def issue_token(*, user, now=None):
+    """A new API token for `user`: returns (the stored token, the token itself).
+
+    The user's expired tokens are deleted (knox would on every request: see
+    `authentication`). When this commits, the new token and its user are put
+    in the cache, so its first request, often at once (a class logging in,
+    then all starting a quiz on "go"), asks the database nothing: the token's
+    save renews its entry's generation on commit first, and this reads after.
+    """
+    from .authentication import remember_token
+    from .backends import CachedModelBackend
+
+    AuthToken.objects.filter(user=user, expiry__lt=now or timezone.now()).delete()
+    instance, token = AuthToken.objects.create(user)
+
+    def remember():
+        remember_token(instance.token_key)
+        CachedModelBackend().get_user(user.pk)
+
+    transaction.on_commit(remember)
+    return instance, token
 
 
 def export_data(user):

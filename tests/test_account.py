@@ -72,11 +72,13 @@ def test_tokens_are_listed_and_revoked_on_the_account_page(client):
     client.force_login(learner)
     html = client.get(reverse("account")).content.decode()
     assert instance.token_key in html
-    client.post(reverse("revoke_token", args=[instance.token_key]))
+    revoked = client.post(reverse("revoke_token", args=[instance.token_key]), follow=True)
+    assert "The API token is revoked." in revoked.content.decode()
     assert not AuthToken.objects.filter(user=learner).exists()
     other, _ = AuthToken.objects.create(UserFactory())
-    client.post(reverse("revoke_token", args=[other.token_key]))
+    refused = client.post(reverse("revoke_token", args=[other.token_key]), follow=True)
     assert AuthToken.objects.filter(pk=other.pk).exists()  # never someone else's
+    assert "No such token" in refused.content.decode()
 
 
 @pytest.mark.django_db

@@ -83,8 +83,7 @@ class TokenListView(APIView):
 class TokenDetailView(APIView):
     @extend_schema(request=None, responses={204: None, 404: OpenApiResponse(ERROR)})
     def delete(self, request, token_id):
-        deleted, _ = selectors.live_tokens(request.user).filter(token_key=token_id).delete()
-        if not deleted:
+        if not services.revoke_token(user=request.user, key=token_id):
             raise NotFound("No such token.")
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -34,6 +34,15 @@ def issue_token(*, user, now=None):
     return instance, token
 
 
+def revoke_token(*, user, key):
+    """Delete the user's live token named `key` (the account page and the API
+    name it by its first characters); True if there was one."""
+    from .selectors import live_tokens
+
+    deleted, _ = live_tokens(user).filter(token_key=key).delete()
+    return bool(deleted)
+
+
 def export_data(user):
     """Everything stored about the learner, as JSON-ready data."""
     attempts = (

@@ -5,7 +5,6 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from knox.models import AuthToken
 
 from edu.throttling import throttle_posts
 
@@ -45,9 +44,10 @@ def account(request):
 @require_POST
 @login_required
 def revoke_token(request, token_id):
-    deleted, _ = AuthToken.objects.filter(user=request.user, token_key=token_id).delete()
-    if deleted:
+    if services.revoke_token(user=request.user, key=token_id):
         messages.success(request, "The API token is revoked.")
+    else:
+        messages.error(request, "No such token: it may have expired or been revoked already.")
     return redirect("account")
 
 

@@ -305,7 +305,7 @@ def test_instructor_reads_gradebook_and_item_analysis(api, klonopin):
     cohort = CohortFactory(course=klonopin)
     cohort.instructors.add(teacher)
     quiz = Quiz.objects.get(slug="indications")
-    from .test_instructors import pass_quiz
+    from .factories import pass_quiz
 
     for n in range(3):
         learner = UserFactory(username=f"g{n}", full_name=f"=cmd{n}")
@@ -327,7 +327,7 @@ def test_instructor_reads_gradebook_and_item_analysis(api, klonopin):
 @pytest.mark.django_db
 @pytest.mark.parametrize("rows", [2, 30])
 def test_list_endpoints_run_constant_queries(api, django_assert_max_num_queries, rows, klonopin):
-    from .test_instructors import pass_quiz
+    from .factories import pass_quiz
 
     teacher = make_instructor("teacher")
     cohort = CohortFactory(course=klonopin)

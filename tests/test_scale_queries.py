@@ -16,7 +16,7 @@ from quizzes import scoring
 from quizzes.models import Attempt, Quiz, Response
 from quizzes.statistics import item_statistics
 
-from .test_instructors import pass_quiz
+from .factories import pass_quiz
 
 # course quizzes, lessons, then per batch: learners, lesson figures, attempt
 # figures; and the empty read that ends it.

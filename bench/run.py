@@ -482,11 +482,12 @@ def csv_memory(program_id):
             "process_peak_mb": round(peak, 1), "growth_mb": round(peak - before, 1)}
 
 
-def item_analysis_over_http(program_id, quiz_id, movers=1000):
+def item_analysis_over_http(program_id, quiz_id, database_url, movers=1000):
     """The whole program's item analysis of the final assessment, over HTTP:
     the first open (its tallies built from every response), three opens with
     nothing new (median), then the opens after `movers` learners leave the
-    cohort and after they come back (their attempts taken out, then added)."""
+    cohort and after they come back (their attempts taken out, then added).
+    What the database did during a first open of over 5 s is kept."""
     from django.core.management import call_command
 
     from edu.courses.models import Cohort
@@ -503,7 +504,16 @@ def item_analysis_over_http(program_id, quiz_id, movers=1000):
 
     TalliedAttempt.objects.filter(cohort_id=program_id, quiz_id=quiz_id).delete()
     ItemTally.objects.filter(cohort_id=program_id, quiz_id=quiz_id).delete()
-    first = timed_open()
+    watch = ActivityWatch(database_url)
+    began = time.perf_counter()
+    try:
+        with watch:
+            first = timed_open()
+    except Exception as exc:
+        exc.activity = watch.samples
+        exc.seconds = round(time.perf_counter() - began, 1)
+        raise
+    slow_first = watch.samples if first > 5 else None
     timings = [timed_open() for _ in range(3)]
     program = Cohort.objects.get(pk=program_id)
     moved = list(program.learners.order_by("pk").values_list("pk", flat=True)[:movers])
@@ -525,7 +535,65 @@ def item_analysis_over_http(program_id, quiz_id, movers=1000):
     return {"responses_in_quiz": responses, "first_open_s": first, "seconds_each": timings,
             "median_s": round(statistics.median(timings), 3), "movers": movers,
             "after_leaving_s": after_leaving, "after_joining_s": after_joining,
-            "command_s": command, "after_command_s": after_command}
+            "command_s": command, "after_command_s": after_command,
+            "first_open_activity": slow_first}
+
+
+class ActivityWatch:
+    """While the block runs, every `every` seconds, from a connection of its
+    own: the database's busy sessions (wait events, locks they wait for, how
+    long their statement has run), the checkpointer's work and the machine's
+    I/O and CPU pressure. `samples` says why a slow statement was slow, even
+    when the request running it is killed."""
+
+    QUERY = (
+        "SELECT to_char(clock_timestamp(), 'HH24:MI:SS'), pid, backend_type, state,"
+        " wait_event_type, wait_event, pg_blocking_pids(pid),"
+        " round(extract(epoch FROM clock_timestamp() - query_start)::numeric, 1),"
+        " left(query, 100) FROM pg_stat_activity"
+        " WHERE pid <> pg_backend_pid() AND (state IS NULL OR state <> 'idle')"
+        " AND (datname = current_database() OR datname IS NULL)"
+        " AND backend_type IN ('client backend', 'parallel worker', 'autovacuum worker',"
+        " 'checkpointer')"
+    )
+
+    def __init__(self, database_url, every=5.0):
+        self.database_url, self.every = database_url, every
+        self.samples = []
+        self._stop = None
+
+    def _pressure(self, kind):
+        try:
+            return Path(f"/proc/pressure/{kind}").read_text().splitlines()[0]
+        except OSError:
+            return None
+
+    def _run(self):
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            while not self._stop.wait(self.every):
+                sessions = [[str(cell) for cell in row] for row in conn.execute(self.QUERY)]
+                checkpoints = conn.execute(
+                    "SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint,"
+                    " buffers_backend FROM pg_stat_bgwriter"
+                ).fetchone()
+                self.samples.append({
+                    "sessions": sessions, "checkpoints_buffers_backend": list(checkpoints),
+                    "io": self._pressure("io"), "cpu": self._pressure("cpu"),
+                })
+
+    def __enter__(self):
+        import threading
+
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 def database_activity():
@@ -540,6 +608,19 @@ def database_activity():
             " WHERE pid <> pg_backend_pid() AND datname = current_database()"
         )
         return [[str(cell) for cell in row] for row in cursor.fetchall()]
+
+
+def _activity_lines(samples):
+    """`ActivityWatch` samples, a line per busy session (time, pid, kind,
+    state, wait event, blockers, seconds in its statement, statement), then
+    the checkpointer's figures and the I/O and CPU pressure."""
+    lines = []
+    for sample in samples or []:
+        for session in sample["sessions"]:
+            lines.append("  " + " | ".join(session))
+        lines.append(f"    checkpoints, buffers by checkpoints, by backends: "
+                     f"{sample['checkpoints_buffers_backend']}; {sample['io']}; {sample['cpu']}")
+    return lines
 
 
 def machine(redis_version):
@@ -630,8 +711,9 @@ def table(report):
         f"{csv_mem['process_peak_mb']} MB (+{csv_mem['growth_mb']} MB while exporting)",
     ]
     if "error" in items:
-        lines.append(f"item analysis failed: {items['error']}; other database sessions: "
-                     f"{items['activity']}")
+        lines.append(f"item analysis failed after {items.get('after_s')} s: {items['error']}; "
+                     f"other database sessions: {items['activity']}")
+        lines.extend(_activity_lines(items.get("during")))
     else:
         lines.append(
             f"item analysis over {items['responses_in_quiz']} first-attempt responses: "
@@ -812,9 +894,13 @@ def main():
         print("CSV and item analysis ...", flush=True)
         report["csv_http"] = csv_over_http(fx["program"], gunicorn.pid)
         try:
-            report["item_analysis"] = item_analysis_over_http(fx["program"], fx["quiz"])
+            report["item_analysis"] = item_analysis_over_http(fx["program"], fx["quiz"],
+                                                              database_url)
         except Exception as exc:  # noqa: BLE001 (recorded; the other figures still count)
-            report["item_analysis"] = {"error": str(exc), "activity": database_activity()}
+            report["item_analysis"] = {
+                "error": str(exc), "after_s": getattr(exc, "seconds", None),
+                "activity": database_activity(), "during": getattr(exc, "activity", None),
+            }
     finally:
         stop(gunicorn)
     memory = subprocess.run(

@@ -118,6 +118,7 @@ def reads(fx, samples=SAMPLES):
     """Every read page: {name: {"queries", "cpu_ms", "cpu_p90_ms"}}."""
     from django.contrib.auth import get_user_model
 
+    from quizzes.caching import ATTEMPTS_KEY, renew_generation
     from quizzes.models import Attempt
 
     User = get_user_model()
@@ -140,6 +141,16 @@ def reads(fx, samples=SAMPLES):
         queries = _queries(lambda who=who, url=url: who.get(url))
         median, p90 = _timed(lambda who=who, url=url: who.get(url), samples)
         result[name] = {"queries": queries, "cpu_ms": median, "cpu_p90_ms": p90}
+
+    # The attempt page when its questions' markup is not in the cache (an
+    # attempt started over the API, or after a deploy): built, then cached.
+    def uncached(url=pages["attempt page"][1]):
+        renew_generation(ATTEMPTS_KEY)
+        return client.get(url)
+
+    median, p90 = _timed(uncached, samples)
+    result["attempt page, not cached"] = {"queries": _queries(uncached), "cpu_ms": median,
+                                          "cpu_p90_ms": p90}
     # Gone again, not submitted: the learner's attempts (which the quiz page
     # lists) stay as seeded, whatever the number of runs before this one.
     Attempt.objects.filter(pk=attempt).delete()

@@ -317,19 +317,25 @@ def pick_workers(env, mix):
 
 
 def open_attempts(fx, cookies, count):
-    """`count` open attempts of the topic quizzes over the API (several learners,
-    one attempt per learner and quiz), as HTML form bodies that answer every
-    question and submit: [(attempt id, Cookie header, body)]."""
+    """`count` open attempts of the topic quizzes (several learners, one attempt
+    per learner and quiz), started as a learner does, with the quiz page's
+    Start button, as HTML form bodies that answer every question and submit:
+    [(attempt id, Cookie header, body)]."""
     import requests
 
-    pairs = [(who, quiz) for who in cookies for quiz, _ in fx["topics"]][:count]
+    pairs = [(who, url) for who in cookies for _, url in fx["topics"]][:count]
 
     def start(pair):
-        who, quiz = pair
+        who, quiz_url = pair
         cookie, csrf = cookies[who]
-        response = requests.post(f"{URL}/api/v1/quizzes/{quiz}/attempts/",
-                                 headers={"Cookie": cookie, "X-CSRFToken": csrf}, timeout=60)
-        if response.status_code not in (200, 201):
+        headers = {"Cookie": cookie, "X-CSRFToken": csrf}
+        started = requests.post(f"{URL}{quiz_url}start/", headers=headers,
+                                allow_redirects=False, timeout=60)
+        page = started.headers.get("Location", "")
+        if started.status_code != 302 or not page.startswith("/attempts/"):
+            return None
+        response = requests.get(f"{URL}/api/v1{page}", headers=headers, timeout=60)
+        if response.status_code != 200:
             return None
         attempt = response.json()
         form = [("csrfmiddlewaretoken", csrf), ("action", "submit")]
@@ -676,6 +682,10 @@ def table(report):
         left, right = _cells(row, cpu.get(cpu_key, {}))
         lines.append(f"{label:<28}{left}{row.get('ratio_to_healthz', ''):>11}"
                      f"{row.get('ratio_to_healthz_beside', ''):>10}{right}")
+    uncached = cpu.get("attempt page, not cached")
+    if uncached:
+        lines.append(f"  (attempt page with its questions not cached, as for an attempt started "
+                     f"over the API: {uncached['queries']} queries, {uncached['cpu_ms']} ms CPU)")
     submit = report["pages"].get("HTML submit")
     if submit and submit.get("repeated"):
         lines.append(f"  (HTML submit ran out of its {submit['prepared']} open attempts: "

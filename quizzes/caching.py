@@ -192,29 +192,31 @@ class OpenAttempt:
     inputs: dict  # {response id: {option id: its input's value attribute}}
 
 
-def open_attempt(attempt, checkable):
+def open_attempt(attempt, checkable, rows=None):
     """The markup of an open attempt's questions (with a "Check" button each
     when `checkable`), built once per attempt and deploy: its questions are
     snapshots taken at its start, which nothing changes; the started time in
-    the key keeps an id a test database reuses from finding another's entry."""
+    the key keeps an id a test database reuses from finding another's entry.
+    `rows`: the attempt's (response id, position, snapshot), in order, when at
+    hand (a start); read otherwise."""
     started = int(attempt.started_at.timestamp() * 1_000_000)
     key = f"quizzes:attempt:{attempt.pk}:{started}:{int(checkable)}"
-    return of_generation(ATTEMPTS_KEY, key, lambda: _open_attempt(attempt, checkable),
+    return of_generation(ATTEMPTS_KEY, key, lambda: _open_attempt(attempt, checkable, rows),
                          ATTEMPT_SECONDS)
 
 
-def _open_attempt(attempt, checkable):
+def _open_attempt(attempt, checkable, rows):
     from . import selectors
     from .templatetags.attempts import open_question, option_value
 
-    responses = selectors.responses_of(attempt)
-    questions = selectors.questions_for_learner(responses)
-    for question in questions:
-        question["selected"] = set()
+    rows = selectors.snapshots_of(attempt) if rows is None else rows
     return OpenAttempt(
-        html="\n".join(open_question(q, len(questions), checkable) for q in questions),
+        html="\n".join(
+            open_question(selectors.shown_question(pk, position, snapshot), len(rows), checkable)
+            for pk, position, snapshot in rows
+        ),
         inputs={
-            r.pk: {c["id"]: option_value(c["token"]) for c in r.snapshot["choices"]}
-            for r in responses
+            pk: {c["id"]: option_value(c["token"]) for c in snapshot["choices"]}
+            for pk, _, snapshot in rows
         },
     )

@@ -105,6 +105,11 @@ class Quiz(models.Model):
             "quizzes:quiz", kwargs={"course_slug": self.course.slug, "slug": self.slug}
         )
 
+    @property
+    def checkable(self):
+        """Whether the learner checks each question as they go (immediate feedback)."""
+        return self.feedback == self.Feedback.IMMEDIATE
+
     def clean(self):
         if self.after_lesson_id and self.after_lesson.course_id != self.course_id:
             raise ValidationError({"after_lesson": "Choose a lesson of this quiz's course."})

@@ -191,6 +191,17 @@ _answer_states = PreparedQuery(
 )
 
 
+_snapshots_of = PreparedQuery(
+    lambda attempt_id: Response.objects.filter(attempt_id=attempt_id)
+    .order_by("position").values_list("pk", "position", "snapshot")
+)
+
+
+def snapshots_of(attempt):
+    """(response id, position, snapshot) of an attempt's questions, in order."""
+    return _snapshots_of(attempt.pk)
+
+
 def answer_states(attempt):
     """What of an attempt changes as the learner answers: (response id, chosen
     option ids, checked) per response, in no order, without the snapshots."""
@@ -266,9 +277,23 @@ def questions_per_attempt(quiz):
         return sum(min(draws[source], n) for source, n in per_source.items())
     return min(quiz.questions_per_attempt or len(pool), len(pool))
 
+def shown_question(pk, position, snapshot):
+    """One question as the attempt page may show it, nothing chosen: its stem
+    and its options by their per-attempt tokens, never the key or a database id."""
+    return {
+        "id": pk,
+        "position": position,
+        "stem": snapshot["stem"],
+        "multiple": snapshot["kind"] == "multiple",
+        "scoring": snapshot["scoring"],
+        "selected": set(),
+        "checked": False,
+        "choices": [{"token": c["token"], "text": c["text"]} for c in snapshot["choices"]],
+    }
+
+
 def questions_for_learner(responses):
-    """What the attempt page may show: stems and options by their per-attempt
-    tokens, never the key or a database id.
+    """`shown_question` of each response, with the options chosen (by token).
 
     A response that was checked (immediate feedback) also carries its score and
     rationales: the learner has committed to that answer.
@@ -277,17 +302,10 @@ def questions_for_learner(responses):
     for response in responses:
         snap = response.snapshot
         chosen = set(response.selected)
-        item = {
-            "id": response.pk,
-            "position": response.position,
-            "stem": snap["stem"],
-            "multiple": snap["kind"] == "multiple",
-            "scoring": snap["scoring"],
-            "selected": {c["token"] for c in snap["choices"] if c["id"] in chosen},
-            "checked": response.checked,
-            "choices": [{"token": c["token"], "text": c["text"]} for c in snap["choices"]],
-        }
+        item = shown_question(response.pk, response.position, snap)
+        item["selected"] = {c["token"] for c in snap["choices"] if c["id"] in chosen}
         if response.checked:
+            item["checked"] = True
             item["review"] = review_of(response)
         shown.append(item)
     return shown

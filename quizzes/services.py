@@ -429,7 +429,7 @@ def save_answers(*, attempt_id, answers, user=None, check=(), now=None):
     attempt = responses[0].attempt if responses else _lock(attempt_id, user)
     if attempt.is_submitted:
         raise AttemptClosed(CLOSED_MESSAGE)
-    if check and attempt.quiz.feedback != attempt.quiz.Feedback.IMMEDIATE:
+    if check and not attempt.quiz.checkable:
         raise QuizError("This quiz gives feedback after submission only.")
     if to_check - {r.pk for r in responses}:
         raise QuizError("That question cannot be checked: it is not a question of this attempt.")

@@ -44,10 +44,13 @@ def quiz_detail(request, course_slug, slug):
 def quiz_start(request, course_slug, slug):
     quiz = selectors.get_quiz(course_slug, slug)
     try:
-        attempt, _ = services.start_attempt(user=request.user, quiz=quiz)
+        attempt, created = services.start_attempt(user=request.user, quiz=quiz)
     except services.QuizError as exc:
         messages.error(request, str(exc))
         return redirect(quiz)
+    if created:  # the page the learner is sent to next, from the questions at hand
+        rows = [(r.pk, r.position, r.snapshot) for r in attempt.response_list]
+        caching.open_attempt(attempt, quiz.checkable, rows)
     return redirect(attempt)
 
 
@@ -55,7 +58,7 @@ def _render_attempt(request, attempt, error=None, status=200):
     """The questions' markup comes from the cache with the learner's answers
     ticked, until one is checked (immediate feedback): its review is rendered."""
     quiz = attempt.quiz
-    checkable = quiz.feedback == quiz.Feedback.IMMEDIATE
+    checkable = quiz.checkable
     states = selectors.answer_states(attempt)
     context = {
         "attempt": attempt,

@@ -425,3 +425,29 @@ def test_the_cached_attempt_page_ticks_the_latest_answers(client, learner, feedb
     cached = caching.open_attempt(attempt, checkable)
     assert with_chosen(cached, selectors.answer_states(attempt)) == expected
     assert with_chosen(cached, []) != expected  # (nothing ticked is another page)
+
+
+@pytest.mark.django_db
+def test_a_quiz_started_on_its_page_opens_without_reading_its_questions_again(
+    client, learner, quiz
+):
+    """The start leaves the page the learner is sent to in the cache, built from
+    the questions it drew: the page then reads the attempt and its answers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from quizzes import caching, selectors
+    from quizzes.templatetags.attempts import open_question
+
+    client.force_login(learner)
+    start = client.post(reverse("quizzes:start", args=[quiz.course.slug, quiz.slug]))
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(start["Location"])
+    assert page.status_code == 200 and page.content.decode().count('type="radio"') == 16
+    assert len(captured) == 2 and not any("snapshot" in q["sql"] for q in captured)
+    attempt = Attempt.objects.get()
+    expected = "\n".join(
+        open_question(q, 4, False)
+        for q in selectors.questions_for_learner(selectors.responses_of(attempt))
+    )
+    assert caching.open_attempt(attempt, False).html == expected

@@ -227,3 +227,39 @@ def test_outline_and_dashboard_query_counts_are_constant(
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.content == b"ok"
+
+
+@pytest.mark.django_db
+def test_the_outline_and_dashboard_say_where_the_learner_stands_in_each_quiz(
+    learner_client, learner, course_with_lessons
+):
+    from edu.courses.services import complete_lesson
+    from quizzes import services
+
+    from .factories import QuestionFactory, QuizFactory, pass_quiz
+
+    course, lessons = course_with_lessons(2, title="Standing course")
+    complete_lesson(user=learner, lesson=lessons[0])  # (the dashboard lists courses begun)
+    passed, started, tried, untouched = (
+        QuizFactory(course=course, title=title, position=n)
+        for n, title in enumerate(["Passed", "Started", "Tried <b>", "Untouched"], start=1)
+    )
+    for quiz in (passed, started, tried, untouched):
+        QuestionFactory(quiz=quiz)
+    pass_quiz(learner, passed)
+    for quiz in (started, tried):  # a first attempt with no answer: 0%
+        attempt, _ = services.start_attempt(user=learner, quiz=quiz)
+        services.submit_attempt(attempt_id=attempt.pk, answers={})
+    resume, _ = services.start_attempt(user=learner, quiz=started)
+    for page in (course.get_absolute_url(), reverse("courses:dashboard")):
+        html = learner_client.get(page).content.decode()
+        assert "Passed, best 100%" in html
+        assert (f'In progress</span> <a href="/attempts/{resume.pk}/">Resume'
+                '<span class="visually-hidden"> Started</span></a>') in html
+        assert "(best so far 0%)" in html
+        assert "Best 0% after 1 attempt, not passed yet" in html
+        assert ">Quiz: Tried &lt;b&gt;</a>" in html and "<b>" not in html
+        assert 'Quiz: Untouched</a>\n<span class="state">Not started</span>' in html
+    learner_client.logout()
+    outline = learner_client.get(course.get_absolute_url()).content.decode()
+    assert "Quiz: Untouched</a></li>" in outline and '"state">Not started' not in outline

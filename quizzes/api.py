@@ -28,6 +28,7 @@ INVALID = OpenApiResponse(description="Invalid input: field-level messages.")
 
 class QuizViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = QuizSerializer
+    lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
         quizzes = selectors.in_path_order(
@@ -61,7 +62,7 @@ class QuizViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def attempts(self, request, pk=None):
-        quiz = selectors.get_published_quiz(pk)  # (as get_object() would, in less CPU)
+        quiz = selectors.get_published_quiz(pk)  # (as get_object() would, from the cache)
         try:
             attempt, created = services.start_attempt(user=request.user, quiz=quiz)
         except services.QuizError as exc:

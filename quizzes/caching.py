@@ -3,7 +3,8 @@
 Owner: this module. Two kinds of entry carry the bank generation they were
 built in (see `of_generation`): the question pools (every question an attempt
 of a quiz may draw, with options and key, as plain data) and the quiz pages'
-shared part (the quiz, its question count and its rendered header). Any save
+shared part (the quiz, its question count and its rendered header; and the
+published quiz by id, which a start over the API looks up). Any save
 or delete of a quiz, question, option or blueprint entry starts a new
 generation of both, at once and again when its transaction commits (so a
 reader racing the transaction cannot keep the old bank under the new name);
@@ -150,6 +151,16 @@ def _pool(quiz):
             "lesson_id": question.lesson_id, "draw": question.draw, "snapshot": snapshot,
         })
     return pool
+
+
+def published_quiz(pk):
+    """A published quiz with its course, by id (`pk`: digits), built once per
+    generation of the quiz pages (which its and its course's changes renew);
+    None when there is no such published quiz."""
+    from . import selectors
+
+    return of_generation(PAGES_KEY, f"quizzes:quiz:{int(pk)}",
+                         lambda: selectors.find_published_quiz(pk), POOL_SECONDS)
 
 
 @dataclass

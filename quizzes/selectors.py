@@ -76,12 +76,18 @@ _published_quiz = PreparedQuery(
 )
 
 
-def get_published_quiz(pk):
-    """A published quiz with its course, or 404."""
+def find_published_quiz(pk):
+    """A published quiz with its course, or None."""
     found = _published_quiz(pk)
-    if not found:
+    return found[0] if found else None
+
+
+def get_published_quiz(pk):
+    """A published quiz with its course, from the cache, or 404."""
+    quiz = caching.published_quiz(pk)
+    if quiz is None:
         raise Http404("No such quiz.")
-    return found[0]
+    return quiz
 
 
 _attempts_of = PreparedQuery(

@@ -19,6 +19,7 @@ from edu.accounts.backends import user_key
 from edu.courses import caching as course_caching
 from quizzes import caching as quiz_caching
 from quizzes import services
+from quizzes.models import Attempt
 
 from .conftest import KLONOPIN
 from .factories import LessonFactory, QuestionFactory, QuizFactory
@@ -107,6 +108,36 @@ def test_bank_course_and_lesson_edits_change_the_cached_quiz_page(
     quiz.published = False
     quiz.save()
     assert page()[0] == 404
+
+
+@pytest.mark.django_db
+def test_a_start_over_the_api_finds_the_quiz_in_the_cache_as_its_last_save_left_it(
+    learner, django_assert_max_num_queries
+):
+    from rest_framework.test import APIClient
+
+    quiz = QuizFactory()
+    QuestionFactory(quiz=quiz)
+    api = APIClient()
+    api.force_authenticate(learner)
+
+    def start():
+        return api.post(f"/api/v1/quizzes/{quiz.pk}/attempts/").status_code
+
+    assert start() == 201
+    services.submit_attempt(attempt_id=Attempt.objects.get().pk, answers={})
+    with django_assert_max_num_queries(5):  # the quiz comes from the cache: no query for it
+        assert start() == 201
+    Attempt.objects.all().delete()
+    quiz.published = False
+    quiz.save()
+    assert start() == 404
+    quiz.published = True
+    quiz.save()
+    quiz.course.published = False
+    quiz.course.save()
+    assert start() == 404
+    assert api.post("/api/v1/quizzes/abc/attempts/").status_code == 404
 
 
 @pytest.mark.django_db

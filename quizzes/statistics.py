@@ -332,12 +332,25 @@ def _count_new_attempts(quiz, cohort_id, user_ids, batch):
     )
     sql, params = new.query.sql_with_params()
     table = TalliedAttempt._meta.db_table
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
+        if postgresql:
+            # The statement reads the table it fills. Planned from an empty
+            # table's statistics (a new installation's, once autovacuum has
+            # analysed it), "counted already?" becomes a nested loop that
+            # scans the table again for every attempt, this statement's own
+            # new rows included: quadratic (a first report of 100,000
+            # attempts ran past any request's time limit, and every retry
+            # too). A hash or merge join reads the table once, before the
+            # first row goes in. (SQLite runs the SELECT to its end first.)
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(
             f"INSERT INTO {table} (cohort_id, quiz_id, attempt_id, user_id, points, batch) {sql}",
             params,
         )
         added = cursor.rowcount
+        if postgresql:
+            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
         if added > 10_000 and connection.vendor == "postgresql":
             # The planner's figures for the table, as autovacuum would renew
             # them after such a load: the scans below need them.

@@ -267,6 +267,37 @@ def test_an_item_edited_between_attempts_keeps_every_option_counted(analysed):
     assert sum(share for *_, share in a.options) == pytest.approx(100)
 
 
+def test_a_first_report_reads_its_tally_table_once_not_once_per_attempt(analysed):
+    """Counting attempts reads the table it fills. With the statistics of an
+    empty table (a new installation's, analysed), PostgreSQL would plan a
+    nested loop scanning it again per attempt, the statement's own new rows
+    included (quadratic: a first report of 100,000 attempts never finished);
+    SQLite runs the SELECT to its end before inserting."""
+    from django.db import connection
+
+    quiz, _, learners = analysed
+    cohort = CohortFactory(course=quiz.course)
+    cohort.learners.add(*learners.values())
+    plans = []
+
+    def explain(execute, sql, params, many, context):
+        if sql.startswith(f"INSERT INTO {TalliedAttempt._meta.db_table}"):
+            plans.append("\n".join(str(row) for row in context["cursor"].execute(
+                f"EXPLAIN {sql}", params).fetchall()))
+        return execute(sql, params, many, context)
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {TalliedAttempt._meta.db_table}")  # empty, analysed
+    with connection.execute_wrapper(explain):
+        assert update_tallies(quiz=quiz, cohort_id=cohort.pk,
+                              user_ids=[u.pk for u in learners.values()]) == (0, 6)
+    assert len(plans) == 1
+    if connection.vendor == "postgresql":
+        assert "Nested Loop" not in plans[0], plans[0]
+    else:  # the rows to insert are gathered in a temporary table first
+        assert "OpenEphemeral" in plans[0], plans[0]
+
+
 def test_the_tally_command_prepares_reports_outside_a_request(analysed):
     quiz, _, learners = analysed
     cohort = CohortFactory(course=quiz.course)

@@ -575,6 +575,13 @@ class ActivityWatch:
             return None
 
     def _run(self):
+        try:
+            self._watch()
+        except Exception as exc:  # noqa: BLE001 (said in the samples: none is not "idle")
+            self.samples.append({"sessions": [], "checkpoints_buffers_backend": [],
+                                 "io": f"the watch failed: {exc!r}", "cpu": None})
+
+    def _watch(self):
         import psycopg
 
         with psycopg.connect(self.database_url, autocommit=True) as conn:

@@ -16,7 +16,8 @@ signal: it calls `bank_changed()` itself.
 A third kind, an open attempt's questions as its page shows them with nothing
 chosen, is built from the snapshots the attempt took when it started, which
 nothing changes: only a deploy starts a new generation of those
-(`ATTEMPTS_KEY`); the learner's answers are ticked per request, never cached.
+(`ATTEMPTS_KEY`), and a submission drops its attempt's; the learner's answers
+are ticked per request, never cached.
 """
 
 import logging
@@ -203,17 +204,50 @@ class OpenAttempt:
     inputs: dict  # {response id: {option id: its input's value attribute}}
 
 
+def _attempt_key(attempt, checkable):
+    # ":1": the shape of OpenAttempt and of its markup; a new one takes a new
+    # number, so servers of two versions (a rolling deploy) never read each
+    # other's. The start time keeps an id a test database reuses from finding
+    # another attempt's entry.
+    started = attempt.started_at
+    return (f"quizzes:attempt:1:{attempt.pk}:{int(started.timestamp())}."
+            f"{started.microsecond:06d}:{int(checkable)}")
+
+
 def open_attempt(attempt, checkable, rows=None):
     """The markup of an open attempt's questions (with a "Check" button each
     when `checkable`), built once per attempt and deploy: its questions are
-    snapshots taken at its start, which nothing changes; the started time in
-    the key keeps an id a test database reuses from finding another's entry.
-    `rows`: the attempt's (response id, position, snapshot), in order, when at
-    hand (a start); read otherwise."""
-    started = int(attempt.started_at.timestamp() * 1_000_000)
-    key = f"quizzes:attempt:{attempt.pk}:{started}:{int(checkable)}"
-    return of_generation(ATTEMPTS_KEY, key, lambda: _open_attempt(attempt, checkable, rows),
-                         ATTEMPT_SECONDS)
+    snapshots taken at its start, which nothing changes. `rows`: the
+    attempt's (response id, position, snapshot), in order, when at hand (a
+    start); read otherwise."""
+    return of_generation(ATTEMPTS_KEY, _attempt_key(attempt, checkable),
+                         lambda: _open_attempt(attempt, checkable, rows), ATTEMPT_SECONDS)
+
+
+def ticked_questions(attempt, states):
+    """An open attempt's questions as its page shows them, with the options in
+    `states` ((response id, chosen option ids, checked) per response) ticked."""
+    from .templatetags.attempts import with_chosen
+
+    return with_chosen(open_attempt(attempt, attempt.quiz.checkable), states)
+
+
+def remember_started(attempt):
+    """Cache the page a learner is sent to after starting `attempt` (a new one,
+    with its `response_list`), from the questions it drew. Best effort: the
+    first open builds it otherwise."""
+    rows = [(r.pk, r.position, r.snapshot) for r in attempt.response_list]
+    try:
+        open_attempt(attempt, attempt.quiz.checkable, rows)
+    except Exception:  # noqa: BLE001 (a cache server error: the start stands)
+        logger.warning("Attempt %s: its questions could not be cached.", attempt.pk)
+
+
+def forget_submitted(sender, attempt, **kwargs):
+    """Receiver for `attempt_submitted`: the entries of its questions go when
+    the submission commits (a submitted attempt's page is its review)."""
+    keys = [_attempt_key(attempt, checkable) for checkable in (False, True)]
+    transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
 
 
 def _open_attempt(attempt, checkable, rows):

@@ -7,7 +7,6 @@ from django.views.decorators.http import require_POST
 
 from . import caching, selectors, services
 from .forms import AttemptForm
-from .templatetags.attempts import with_chosen
 
 
 def quiz_detail(request, course_slug, slug):
@@ -48,17 +47,16 @@ def quiz_start(request, course_slug, slug):
     except services.QuizError as exc:
         messages.error(request, str(exc))
         return redirect(quiz)
-    if created:  # the page the learner is sent to next, from the questions at hand
-        rows = [(r.pk, r.position, r.snapshot) for r in attempt.response_list]
-        caching.open_attempt(attempt, quiz.checkable, rows)
+    if created:
+        caching.remember_started(attempt)
     return redirect(attempt)
 
 
 def _render_attempt(request, attempt, error=None, status=200):
     """The questions' markup comes from the cache with the learner's answers
-    ticked, until one is checked (immediate feedback): its review is rendered."""
+    ticked, until one is checked (immediate feedback: its review is rendered)
+    or the attempt is submitted (a refused post)."""
     quiz = attempt.quiz
-    checkable = quiz.checkable
     states = selectors.answer_states(attempt)
     context = {
         "attempt": attempt,
@@ -66,13 +64,13 @@ def _render_attempt(request, attempt, error=None, status=200):
         "course": quiz.course,
         "total": len(states),
         "answered": sum(1 for _, selected, _ in states if selected),
-        "checkable": checkable,
+        "checkable": quiz.checkable,
         "error": error,
     }
-    if any(checked for _, _, checked in states):
+    if attempt.is_submitted or any(checked for _, _, checked in states):
         context["questions"] = selectors.questions_for_learner(selectors.responses_of(attempt))
     else:
-        context["questions_html"] = with_chosen(caching.open_attempt(attempt, checkable), states)
+        context["questions_html"] = caching.ticked_questions(attempt, states)
     return render(request, "quizzes/attempt.html", context, status=status)
 
 

@@ -392,10 +392,13 @@ def test_quiz_page_save_and_submit_run_constant_queries(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("feedback", ["after_submit", "immediate"])
-def test_the_cached_attempt_page_ticks_the_latest_answers(client, learner, feedback,
-                                                         django_assert_max_num_queries):
+def test_the_cached_attempt_page_ticks_the_latest_answers(
+    client, learner, feedback, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
     """The page's questions come from the cache, built once per attempt; each
     request ticks the answers saved by then, exactly as rendering them anew."""
+    from django.core.cache import cache
+
     from quizzes import caching, selectors
     from quizzes.templatetags.attempts import open_question, with_chosen
 
@@ -424,7 +427,16 @@ def test_the_cached_attempt_page_ticks_the_latest_answers(client, learner, feedb
     )
     cached = caching.open_attempt(attempt, checkable)
     assert with_chosen(cached, selectors.answer_states(attempt)) == expected
-    assert with_chosen(cached, []) != expected  # (nothing ticked is another page)
+    # The quiz's feedback changed mid-attempt: the page follows at once.
+    quiz.feedback = "after_submit" if checkable else "immediate"
+    quiz.review_key = quiz.review_correctness = "immediately"
+    quiz.save()
+    assert ("Check question 1" in client.get(page).content.decode()) is not checkable
+    # Submitted: the entries go with it (its page is now its review).
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_attempt(attempt_id=attempt.pk, answers={})
+    assert cache.get(caching._attempt_key(attempt, True)) is None
+    assert cache.get(caching._attempt_key(attempt, False)) is None
 
 
 @pytest.mark.django_db
@@ -443,7 +455,9 @@ def test_a_quiz_started_on_its_page_opens_without_reading_its_questions_again(
     start = client.post(reverse("quizzes:start", args=[quiz.course.slug, quiz.slug]))
     with CaptureQueriesContext(connection) as captured:
         page = client.get(start["Location"])
-    assert page.status_code == 200 and page.content.decode().count('type="radio"') == 16
+    html = page.content.decode()
+    assert page.status_code == 200 and html.count('type="radio"') == 16
+    assert not [marker for marker in KEY_MARKERS if marker in html]
     assert len(captured) == 2 and not any("snapshot" in q["sql"] for q in captured)
     attempt = Attempt.objects.get()
     expected = "\n".join(

@@ -420,6 +420,9 @@ def test_a_new_token_asks_the_database_nothing_on_its_first_request(
     api.credentials(HTTP_AUTHORIZATION=f"Token {issued.json()['token']}")
     with django_assert_max_num_queries(1):  # the list itself
         assert api.get("/api/v1/auth/tokens/").status_code == 200
+    # Cached at issue, and still every change reaches it: a revocation at once.
+    assert api.delete("/api/v1/auth/token/").status_code == 204
+    assert api.get("/api/v1/auth/tokens/").status_code == 401
 
 
 @pytest.mark.django_db

@@ -181,7 +181,7 @@ def test_instructor_pages_run_constant_queries(
     # quizzes around the report (tests.test_scale_queries): the first open
     # builds the cohort's tallies, later ones only add what is new.
     url = reverse("courses:item_analysis", args=[setup["cohort"].pk, quiz.pk])
-    for ceiling in (23, 15):
+    for ceiling in (25, 17):
         with django_assert_max_num_queries(ceiling):
             response = client.get(url)
         assert response.status_code == 200

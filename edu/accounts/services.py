@@ -7,11 +7,13 @@ from knox.models import AuthToken
 from edu.courses.models import Certificate, LessonProgress
 from quizzes.models import Attempt
 
+from . import selectors
+
 DELETED_REASON = "The learner deleted their account."
 
 
 @transaction.atomic
-def issue_token(*, user, now=None):
+def issue_token(*, user):
     """A new API token for `user`: returns (the stored token, the token itself).
 
     The user's expired tokens are deleted (knox would on every request: see
@@ -23,23 +25,21 @@ def issue_token(*, user, now=None):
     from .authentication import remember_token
     from .backends import CachedModelBackend
 
-    AuthToken.objects.filter(user=user, expiry__lt=now or timezone.now()).delete()
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     instance, token = AuthToken.objects.create(user)
 
     def remember():
         remember_token(instance.token_key)
         CachedModelBackend().get_user(user.pk)
 
-    transaction.on_commit(remember)
+    transaction.on_commit(remember, robust=True)  # (best effort: the token stands)
     return instance, token
 
 
 def revoke_token(*, user, key):
     """Delete the user's live token named `key` (the account page and the API
     name it by its first characters); True if there was one."""
-    from .selectors import live_tokens
-
-    deleted, _ = live_tokens(user).filter(token_key=key).delete()
+    deleted, _ = selectors.live_tokens(user).filter(token_key=key).delete()
     return bool(deleted)
 
 

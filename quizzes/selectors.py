@@ -283,6 +283,7 @@ def questions_per_attempt(quiz):
         return sum(min(draws[source], n) for source, n in per_source.items())
     return min(quiz.questions_per_attempt or len(pool), len(pool))
 
+
 def shown_question(pk, position, snapshot):
     """One question as the attempt page may show it, nothing chosen: its stem
     and its options by their per-attempt tokens, never the key or a database id."""

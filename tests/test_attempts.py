@@ -389,7 +389,6 @@ def test_quiz_page_save_and_submit_run_constant_queries(
         assert client.get(quiz.get_absolute_url()).status_code == 200
 
 
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("feedback", ["after_submit", "immediate"])
 def test_the_cached_attempt_page_ticks_the_latest_answers(

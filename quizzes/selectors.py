@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models import Aggregate, Count, Exists, F, Func, JSONField, OuterRef, Subquery
 from django.http import Http404
 
 from . import caching
@@ -101,10 +101,45 @@ def attempts_of(user, quiz):
     return _attempts_of(user.pk, quiz.pk)
 
 
-def _own_attempt(with_standing):
+class _AsJSON(Func):
+    """A JSON column as JSON inside JSON functions (SQLite keeps it as text)."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="JSON(%(expressions)s)",
+                           **extra_context)
+
+
+class _AnswerStates(Aggregate):
+    """[[response id, chosen option ids, checked], ...] of the rows, one value."""
+
+    output_field = JSONField()
+
+    def __init__(self):
+        super().__init__(F("pk"), _AsJSON(F("selected")), F("checked"))
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSONB_AGG",
+                           template="%(function)s(JSONB_BUILD_ARRAY(%(expressions)s))",
+                           **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSON_GROUP_ARRAY",
+                           template="%(function)s(JSON_ARRAY(%(expressions)s))",
+                           **extra_context)
+
+
+def _own_attempt(extra):
     def build(pk, user_id):
         attempts = Attempt.objects.select_related("quiz__course").filter(pk=pk, user_id=user_id)
-        if not with_standing:
+        if extra == "answers":
+            answers = (
+                Response.objects.filter(attempt_id=OuterRef("pk")).order_by()
+                .values("attempt_id").annotate(states=_AnswerStates()).values("states")
+            )
+            return attempts.annotate(answer_states=Subquery(answers, output_field=JSONField()))
+        if extra != "standing":
             return attempts
         theirs = Attempt.objects.filter(user_id=user_id, quiz=OuterRef("quiz")).order_by()
         return attempts.annotate(
@@ -120,21 +155,28 @@ def _own_attempt(with_standing):
     return PreparedQuery(build)
 
 
-_OWN_ATTEMPT = {False: _own_attempt(False), True: _own_attempt(True)}
+_OWN_ATTEMPT = {extra: _own_attempt(extra) for extra in (None, "standing", "answers")}
 
 
-def get_own_attempt(pk, user, *, with_standing=False):
+def get_own_attempt(pk, user, *, with_standing=False, with_answers=False):
     """An attempt of this learner, or 404: another learner's attempt does not exist.
 
     `with_standing` adds, in the same query, how many attempts the learner has
-    used on the quiz and whether any passed (what the review options need).
+    used on the quiz and whether any passed (what the review options need);
+    `with_answers`, its `answer_states` (as `answer_states` gives them; None
+    for an attempt without questions).
     """
     if not user.is_authenticated:
         raise Http404("No such attempt.")
-    found = _OWN_ATTEMPT[with_standing](pk, user.pk)
+    extra = "standing" if with_standing else "answers" if with_answers else None
+    found = _OWN_ATTEMPT[extra](pk, user.pk)
     if not found:
         raise Http404("No such attempt.")
-    return found[0]
+    attempt = found[0]
+    if with_answers and attempt.answer_states is not None:  # (SQLite's JSON: 0 and 1)
+        attempt.answer_states = [(pk, selected, bool(checked))
+                                 for pk, selected, checked in attempt.answer_states]
+    return attempt
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,9 @@ def _render_attempt(request, attempt, error=None, status=200):
     ticked, until one is checked (immediate feedback: its review is rendered)
     or the attempt is submitted (a refused post)."""
     quiz = attempt.quiz
-    states = selectors.answer_states(attempt)
+    states = getattr(attempt, "answer_states", None)
+    if states is None:
+        states = selectors.answer_states(attempt)
     context = {
         "attempt": attempt,
         "quiz": quiz,
@@ -87,7 +89,7 @@ def _refuse(request, attempt, message, status):
 @login_required
 def attempt_page(request, pk):
     if request.method != "POST":
-        attempt = selectors.get_own_attempt(pk, request.user)
+        attempt = selectors.get_own_attempt(pk, request.user, with_answers=True)
         if attempt.is_submitted:
             return redirect(attempt)
         return _render_attempt(request, attempt)

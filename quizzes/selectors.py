@@ -41,11 +41,11 @@ def find_quiz(course_slug, slug):
 
 
 def get_quiz(course_slug, slug):
-    """`find_quiz`, or 404."""
-    quiz = find_quiz(course_slug, slug)
-    if quiz is None:
+    """`find_quiz`, from the cached quiz page, or 404."""
+    page = caching.quiz_page(course_slug, slug)
+    if page is None:
         raise Http404("No such quiz.")
-    return quiz
+    return page.quiz
 
 
 def in_path_order(quizzes):
@@ -163,8 +163,9 @@ def get_own_attempt(pk, user, *, with_standing=False, with_answers=False):
 
     `with_standing` adds, in the same query, how many attempts the learner has
     used on the quiz and whether any passed (what the review options need);
-    `with_answers`, its `answer_states` (as `answer_states` gives them; None
-    for an attempt without questions).
+    `with_answers`, its `answer_states`: what of it changes as the learner
+    answers, (response id, chosen option ids, checked) per response, in no
+    order, without the snapshots (None for an attempt without questions).
     """
     if not user.is_authenticated:
         raise Http404("No such attempt.")
@@ -233,12 +234,6 @@ _responses_of = PreparedQuery(
 )
 
 
-_answer_states = PreparedQuery(
-    lambda attempt_id: Response.objects.filter(attempt_id=attempt_id)
-    .order_by().values_list("pk", "selected", "checked")
-)
-
-
 _snapshots_of = PreparedQuery(
     lambda attempt_id: Response.objects.filter(attempt_id=attempt_id)
     .order_by("position").values_list("pk", "position", "snapshot")
@@ -248,12 +243,6 @@ _snapshots_of = PreparedQuery(
 def snapshots_of(attempt):
     """(response id, position, snapshot) of an attempt's questions, in order."""
     return _snapshots_of(attempt.pk)
-
-
-def answer_states(attempt):
-    """What of an attempt changes as the learner answers: (response id, chosen
-    option ids, checked) per response, in no order, without the snapshots."""
-    return _answer_states(attempt.pk)
 
 
 def responses_of(attempt):

@@ -351,7 +351,7 @@ def _count_new_attempts(quiz, cohort_id, user_ids, batch):
         added = cursor.rowcount
         if postgresql:
             cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
-        if added > 10_000 and connection.vendor == "postgresql":
+        if added > 10_000 and postgresql:
             # The planner's figures for the table, as autovacuum would renew
             # them after such a load: the scans below need them.
             cursor.execute(f"ANALYZE {table}")

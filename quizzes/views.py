@@ -57,9 +57,7 @@ def _render_attempt(request, attempt, error=None, status=200):
     ticked, until one is checked (immediate feedback: its review is rendered)
     or the attempt is submitted (a refused post)."""
     quiz = attempt.quiz
-    states = getattr(attempt, "answer_states", None)
-    if states is None:
-        states = selectors.answer_states(attempt)
+    states = attempt.answer_states or []  # (an attempt read `with_answers`)
     context = {
         "attempt": attempt,
         "quiz": quiz,
@@ -121,7 +119,7 @@ def attempt_page(request, pk):
 def _refused(request, pk, message, status):
     """A post that saved nothing. An attempt submitted already (another tab, a
     double click) answers a second submit with its result, anything else 409."""
-    attempt = selectors.get_own_attempt(pk, request.user)
+    attempt = selectors.get_own_attempt(pk, request.user, with_answers=True)
     if attempt.is_submitted:
         if request.POST.get("action") == "submit" and not _wants_json(request):
             return redirect(attempt)

@@ -425,7 +425,7 @@ def test_the_cached_attempt_page_ticks_the_latest_answers(
         for q in selectors.questions_for_learner(selectors.responses_of(attempt))
     )
     cached = caching.open_attempt(attempt, checkable)
-    states = selectors.answer_states(attempt)
+    states = [(r.pk, r.selected, r.checked) for r in attempt.responses.all()]
     assert with_chosen(cached, states) == expected
     # The page reads them with the attempt, in one query: the same answers.
     own = selectors.get_own_attempt(attempt.pk, learner, with_answers=True)

@@ -51,10 +51,11 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         sending = false;
-        if (response.ok) {
+        if (response.ok && dirty) {
+          save();  // changed while this save was on its way: not all saved yet
+        } else if (response.ok) {
           var time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
           say("Saved at " + time + ".");
-          if (dirty) save();
         } else if (response.status === 409) {
           say("Not saved: " + (body.detail || "this attempt is closed.") + " Reload the page.");
         } else {

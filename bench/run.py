@@ -609,6 +609,68 @@ class ActivityWatch:
         self._thread.join(timeout=10)
 
 
+class CpuByProcess:
+    """The machine's CPU time spent while the block runs, by kind of process
+    (the app's gunicorn workers, PostgreSQL, the load generator, Redis and the
+    rest), from /proc: where a closed loop's two cores go. `seconds` is the
+    wall time; `shares` are percents of all the CPU time spent."""
+
+    KINDS = (("gunicorn", "gunicorn"), ("locust", "load generator"), ("wrk", "load generator"))
+
+    def _kind(self, pid):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+                errors="replace")
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:  # gone meanwhile
+            return None, 0
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime + stime
+        for needle, kind in self.KINDS:
+            if needle in command:
+                return kind, ticks
+        if name.startswith("postgres"):
+            return "postgresql", ticks
+        return ("redis" if name.startswith("redis") else "other"), ticks
+
+    def _snapshot(self):
+        taken = {}
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                kind, ticks = self._kind(pid)
+                if kind:
+                    taken[pid] = (kind, ticks)
+        return taken
+
+    @staticmethod
+    def _ended_children():
+        # The load generator is this process's child, started and waited for
+        # inside the block: gone from /proc by its end, its CPU is here.
+        import resource
+
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return used.ru_utime + used.ru_stime
+
+    def __enter__(self):
+        self._before, self._children = self._snapshot(), self._ended_children()
+        self._began = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        after, seconds = self._snapshot(), time.perf_counter() - self._began
+        hertz = os.sysconf("SC_CLK_TCK")
+        spent = {"load generator": (self._ended_children() - self._children) * hertz}
+        for pid, (kind, ticks) in after.items():
+            # A process born during the block counts from zero.
+            spent[kind] = spent.get(kind, 0) + ticks - self._before.get(pid, (kind, 0))[1]
+        total = sum(spent.values()) or 1
+        self.seconds = round(seconds, 1)
+        self.cpu_seconds = round(total / hertz, 1)
+        self.shares = {kind: round(100 * ticks / total)
+                       for kind, ticks in sorted(spent.items(), key=lambda kv: -kv[1])}
+
+
 def database_activity():
     """What every other database session was doing, and waiting for (why a
     request failed)."""
@@ -707,6 +769,7 @@ def table(report):
         lines.append(f"{f'{users} learners: all':<28}{block['total']['rps']:>8}"
                      f"{'':>35}{block['total']['errors']:>8}   ({block['attempts_per_s']} "
                      f"attempts/s)")
+        lines.extend(_loop_cpu_lines(users, block))
     wave = report["wave"]
     title = f"wave, {wave['learners']} learners"
     lines += ["", f"{title:<28}{header}{'':>21}{'queries':>9}{'CPU ms':>9}"]
@@ -742,6 +805,22 @@ def table(report):
     if "error" in cpu:
         lines.append(f"in-process measurement failed: {cpu['error']}")
     return "\n".join(lines)
+
+
+def _loop_cpu_lines(users, block):
+    """Where the loop's CPU went, and what that bounds: in a closed loop with
+    no think time, each learner's mean wait is learners / throughput (Little's
+    law), so the mean latency falls only with less CPU per request."""
+    use, rps, requests = block.get("cpu"), block["total"]["rps"], block["total"]["requests"]
+    if not use or not rps or not requests:
+        return []
+    cores = os.cpu_count() or 1
+    busy = use["cpu_seconds"] / (use["seconds"] * cores)
+    shares = ", ".join(f"{kind} {share}%" for kind, share in use["shares"].items())
+    return [f"  CPU during the loop: {busy:.0%} of {cores} cores ({shares}); "
+            f"{1000 * use['cpu_seconds'] / requests:.1f} ms of CPU per request in all "
+            f"(locust's start included); mean wait {1000 * users / rps:.0f} ms "
+            f"= {users} learners / {rps} req/s"]
 
 
 def rest_block(rows):
@@ -897,9 +976,12 @@ def main():
         report["rest"] = {}
         for users in REST_LEARNERS:
             print(f"REST loop, {users} learners ...", flush=True)
-            rows = run_locust(f"rest-{users}", "RestLoopUser", users, users, REST_SECONDS,
-                              common)
-            report["rest"][str(users)] = rest_block(rows)
+            with CpuByProcess() as cpu_use:
+                rows = run_locust(f"rest-{users}", "RestLoopUser", users, users, REST_SECONDS,
+                                  common)
+            report["rest"][str(users)] = block = rest_block(rows)
+            block["cpu"] = {"seconds": cpu_use.seconds, "cpu_seconds": cpu_use.cpu_seconds,
+                            "shares": cpu_use.shares}
 
         print(f"Wave of {args.wave} learners ...", flush=True)
         wave_log = RESULTS / "wave.jsonl"

@@ -811,7 +811,8 @@ def _loop_cpu_lines(users, block):
     """Where the loop's CPU went, and what that bounds: in a closed loop with
     no think time, each learner's mean wait is learners / throughput (Little's
     law), so the mean latency falls only with less CPU per request."""
-    use, rps, requests = block.get("cpu"), block["total"]["rps"], block["total"]["requests"]
+    users, use = int(users), block.get("cpu")  # (a key of the JSON report: text)
+    rps, requests = block["total"]["rps"], block["total"]["requests"]
     if not use or not rps or not requests:
         return []
     cores = os.cpu_count() or 1

@@ -618,29 +618,29 @@ class CpuByProcess:
     KINDS = (("gunicorn", "gunicorn"), ("locust", "load generator"), ("wrk", "load generator"))
 
     def _kind(self, pid):
+        """(kind, start time, CPU ticks) of a process; None when it is gone."""
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
                 errors="replace")
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:  # gone meanwhile
-            return None, 0
+            return None
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        ticks = int(fields[11]) + int(fields[12])  # utime + stime
-        for needle, kind in self.KINDS:
-            if needle in command:
-                return kind, ticks
-        if name.startswith("postgres"):
-            return "postgresql", ticks
-        return ("redis" if name.startswith("redis") else "other"), ticks
+        ticks, started = int(fields[11]) + int(fields[12]), fields[19]  # utime + stime
+        kind = next((kind for needle, kind in self.KINDS if needle in command), None)
+        if kind is None:
+            kind = ("postgresql" if name.startswith("postgres")
+                    else "redis" if name.startswith("redis") else "other")
+        return kind, started, ticks
 
     def _snapshot(self):
+        """{(pid, start time): (kind, ticks)}: a reused pid is another process."""
         taken = {}
         for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                kind, ticks = self._kind(pid)
-                if kind:
-                    taken[pid] = (kind, ticks)
+            if pid.isdigit() and (found := self._kind(pid)):
+                kind, started, ticks = found
+                taken[(pid, started)] = (kind, ticks)
         return taken
 
     @staticmethod
@@ -661,9 +661,12 @@ class CpuByProcess:
         after, seconds = self._snapshot(), time.perf_counter() - self._began
         hertz = os.sysconf("SC_CLK_TCK")
         spent = {"load generator": (self._ended_children() - self._children) * hertz}
-        for pid, (kind, ticks) in after.items():
+        for key, (kind, ticks) in after.items():
             # A process born during the block counts from zero.
-            spent[kind] = spent.get(kind, 0) + ticks - self._before.get(pid, (kind, 0))[1]
+            spent[kind] = spent.get(kind, 0) + ticks - self._before.get(key, (kind, 0))[1]
+        # Others that ended inside the block (an autovacuum worker, say): their
+        # CPU there is not in /proc any more, so the shares miss it; counted.
+        self.ended = len(self._before.keys() - after.keys())
         total = sum(spent.values()) or 1
         self.seconds = round(seconds, 1)
         self.cpu_seconds = round(total / hertz, 1)
@@ -818,6 +821,9 @@ def _loop_cpu_lines(users, block):
     cores = os.cpu_count() or 1
     busy = use["cpu_seconds"] / (use["seconds"] * cores)
     shares = ", ".join(f"{kind} {share}%" for kind, share in use["shares"].items())
+    ended = use.get("ended_uncounted")
+    if ended:
+        shares += f"; {ended} other processes ended meanwhile, their CPU not counted"
     return [f"  CPU during the loop: {busy:.0%} of {cores} cores ({shares}); "
             f"{1000 * use['cpu_seconds'] / requests:.1f} ms of CPU per request in all "
             f"(locust's start included); mean wait {1000 * users / rps:.0f} ms "
@@ -982,7 +988,7 @@ def main():
                                   common)
             report["rest"][str(users)] = block = rest_block(rows)
             block["cpu"] = {"seconds": cpu_use.seconds, "cpu_seconds": cpu_use.cpu_seconds,
-                            "shares": cpu_use.shares}
+                            "shares": cpu_use.shares, "ended_uncounted": cpu_use.ended}
 
         print(f"Wave of {args.wave} learners ...", flush=True)
         wave_log = RESULTS / "wave.jsonl"

@@ -79,10 +79,11 @@ def test_blind_strategies_score_at_chance_on_every_quiz(klonopin, client, record
         for name, mean in means.items():
             assert abs(mean - chance) < Decimal("0.05"), (quiz.slug, name, mean, chance)
         # A blind try passes at chance about 4e-6 of the time (a topic quiz
-        # with every single-answer item right), so 400 independent tries per
-        # quiz ("first in HTML" ticks what "first listed" does, and a lucky
-        # draw counts for both) pass once in ~600 runs and twice ~1e-6; a
-        # leaked key would pass nearly every time.
+        # with every single-answer item right), so a quiz's 400 independent
+        # tries ("first in HTML" ticks what "first listed" does, and a lucky
+        # draw counts for both) pass once in ~600 runs of this test (for one
+        # of the six topic quizzes, ~1 run in 130) and twice ~1e-6; a leaked
+        # key would pass nearly every time.
         assert passes <= 2, (quiz.slug, passes)
     record_property("blind_strategies", results)
     print("\nquiz: chance | lowest token, first listed, first in HTML")

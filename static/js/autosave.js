@@ -51,11 +51,18 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         sending = false;
-        if (response.ok && dirty) {
+        if (response.ok && body.saved === true && dirty) {
           save();  // changed while this save was on its way: not all saved yet
-        } else if (response.ok) {
+        } else if (response.ok && body.saved === true) {
           var time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
           say("Saved at " + time + ".");
+        } else if (response.ok || response.redirected) {
+          // A page instead of the answer: the login page, the session has
+          // ended. (This page's form is for that session: after a new login
+          // its posts are refused, so the learner reopens the attempt.)
+          dirty = true;
+          say("Not saved: you are logged out. Log in again and reopen this attempt; " +
+              "the answers saved before are kept.");
         } else if (response.status === 409) {
           say("Not saved: " + (body.detail || "this attempt is closed.") + " Reload the page.");
         } else {

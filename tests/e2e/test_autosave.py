@@ -3,6 +3,7 @@ an offline tick says "Not saved" and is sent when the connection is back, and
 the summary before submitting works without JavaScript."""
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from quizzes.models import Attempt, Response
@@ -71,6 +72,36 @@ def test_answers_are_saved_as_the_learner_goes_and_after_going_offline(page, axe
     expect(counter).to_have_text("4 of 13 answered.")
     axe.check(page)
     axe.assert_clean()
+
+
+def test_a_tick_after_the_session_ended_is_not_called_saved(page, klonopin):
+    """The save's request is sent to the login page: the page says so, never
+    "Saved at"; logged in again, the attempt has what was saved before."""
+    UserFactory(username="ben")
+    log_in_to_quiz(page, "ben")
+    attempt = start(page)
+    first, second = attempt.responses.order_by("position")[:2]
+    status = page.locator("#save-status")
+    first_option(page, first).check()
+    expect(status).to_contain_text("Saved at")
+
+    # The session ends (expired, or logged out in another tab).
+    kept = [c for c in page.context.cookies() if c["name"] != settings.SESSION_COOKIE_NAME]
+    page.context.clear_cookies()
+    page.context.add_cookies(kept)
+    first_option(page, second).check()
+    expect(status).to_contain_text("Not saved: you are logged out")
+    expect(status).not_to_contain_text("Saved at")
+    assert Response.objects.get(pk=second.pk).selected == []
+
+    # Logged in again, the reopened attempt shows what was saved, and saves.
+    other = page.context.new_page()
+    log_in(other, "ben", then=attempt.get_absolute_url())
+    expect(first_option(other, first)).to_be_checked()
+    expect(first_option(other, second)).not_to_be_checked()
+    first_option(other, second).check()
+    expect(other.locator("#save-status")).to_contain_text("Saved at")
+    assert Response.objects.get(pk=second.pk).selected != []
 
 
 def test_summary_before_submitting_works_without_javascript(browser, live_server, klonopin):

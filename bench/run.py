@@ -675,16 +675,12 @@ class CpuByProcess:
 
 
 def database_activity():
-    """What every other database session was doing, and waiting for (why a
-    request failed)."""
+    """What every other busy database session was doing, and waiting for, when
+    a request failed: one `ActivityWatch` sample's sessions."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid),"
-            " now() - xact_start, left(query, 300) FROM pg_stat_activity"
-            " WHERE pid <> pg_backend_pid() AND datname = current_database()"
-        )
+        cursor.execute(ActivityWatch.QUERY)
         return [[str(cell) for cell in row] for row in cursor.fetchall()]
 
 
@@ -795,7 +791,8 @@ def table(report):
     ]
     if "error" in items:
         lines.append(f"item analysis failed after {items.get('after_s')} s: {items['error']}; "
-                     f"other database sessions: {items['activity']}")
+                     f"the other busy database sessions then, and while it ran:")
+        lines.extend("  " + " | ".join(session) for session in items["activity"])
         lines.extend(_activity_lines(items.get("during")))
     else:
         lines.append(

@@ -113,7 +113,7 @@ class Quiz(models.Model):
     def clean(self):
         if self.after_lesson_id and self.after_lesson.course_id != self.course_id:
             raise ValidationError({"after_lesson": "Choose a lesson of this quiz's course."})
-        if self.feedback == self.Feedback.IMMEDIATE and (
+        if self.checkable and (
             self.review_key != ReviewWhen.IMMEDIATELY
             or self.review_correctness != ReviewWhen.IMMEDIATELY
         ):

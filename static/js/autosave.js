@@ -51,9 +51,10 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         sending = false;
-        if (response.ok && body.saved === true && dirty) {
+        var saved = response.ok && body.saved === true;
+        if (saved && dirty) {
           save();  // changed while this save was on its way: not all saved yet
-        } else if (response.ok && body.saved === true) {
+        } else if (saved) {
           var time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
           say("Saved at " + time + ".");
         } else if (response.ok || response.redirected) {

@@ -61,14 +61,28 @@ def of_generation(generation_key, key, build, seconds, *, generation_seconds=Non
     """
     found = cache.get_many([generation_key, key])
     current = found.get(generation_key)
-    entry = found.get(key)
-    if current is not None and isinstance(entry, tuple) and entry[0] == current:
-        return entry[1]
+    if _is_current(found, generation_key, key):
+        return found[key][1]
     current = current or generation(generation_key, generation_seconds)
     value = build()
     if value is not None:
         cache.set(key, (current, value), seconds)
     return value
+
+
+def current_entries(pairs):
+    """{key: value} of the entries, among `pairs` of (generation key, key), that
+    were built in their generation as it is now: one round trip, nothing built
+    (for a caller that knows several entries it needs; `of_generation` builds
+    the ones left out)."""
+    found = cache.get_many([name for pair in pairs for name in pair])
+    return {key: found[key][1] for generation_key, key in pairs
+            if _is_current(found, generation_key, key)}
+
+
+def _is_current(found, generation_key, key):
+    current, entry = found.get(generation_key), found.get(key)
+    return current is not None and isinstance(entry, tuple) and entry[0] == current
 
 
 def now_and_on_commit(action):

@@ -382,6 +382,49 @@ def test_a_token_is_checked_from_the_cache_and_every_change_reaches_it(
     assert AuthToken.objects.filter(user=user).count() == 1 and _works(fresh.json()["token"])
 
 
+@pytest.mark.django_db
+def test_a_known_token_and_its_user_are_read_in_one_round_trip(monkeypatch):
+    """Once a process has seen a token, its request reads the token's entry and
+    its user's together; a wrong guess of the user (a key last seen with someone
+    else) still signs in the token's own user."""
+    from django.core.cache import cache
+
+    from edu.accounts import authentication
+    from edu.accounts.authentication import token_key
+    from edu.accounts.backends import user_key
+
+    user, other = UserFactory(username="one-trip"), UserFactory(username="someone-else")
+    token = _token(user)
+    assert _works(token)  # the first request: the token's user is learned
+    reads, inside = [], []
+
+    def recorded(real):
+        def read(keys, *args, **kwargs):
+            if not inside:  # a round trip (local memory's get_many calls get)
+                reads.append(keys if isinstance(keys, list) else [keys])
+            inside.append(1)
+            try:
+                return real(keys, *args, **kwargs)
+            finally:
+                inside.pop()
+        return read
+
+    for name in ("get", "get_many"):
+        monkeypatch.setattr(cache, name, recorded(getattr(cache, name)))
+    assert _works(token)
+    ours = [keys for keys in reads if any(key.startswith("accounts:") for key in keys)]
+    assert len(ours) == 1
+    assert {token_key(token[:15]), user_key(user.pk)} <= set(ours[0])
+
+    monkeypatch.setitem(authentication._USER_OF_KEY, token[:15], other.pk)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    listed = api.get("/api/v1/auth/tokens/")
+    assert listed.status_code == 200
+    assert [row["id"] for row in listed.json()] == [token[:15]]  # its own user's
+    assert authentication._USER_OF_KEY[token[:15]] == user.pk
+
+
 @pytest.mark.django_db(transaction=True)  # as a server runs: the revocation commits
 def test_a_token_revoked_while_a_request_reads_it_is_not_cached_again():
     """A request that read the token's row just before its revocation committed

@@ -4,7 +4,8 @@ knox reads the token by its key on every API request, then every other token
 of its user to delete the expired ones: two queries, compiled by the ORM each
 time, which cost an API answer more than the answer itself. Here the tokens
 under a key (digest, expiry, user id) come from the cache, and the user from
-the signed-in user's entry (`backends.CachedModelBackend`), as a session's do.
+the signed-in user's entry (`backends.CachedModelBackend`), as a session's do;
+both in one round trip once the process has seen the token's user.
 What knox checks is checked the same way: the digest (in constant time), the
 expiry (an expired token is deleted and refused), and that the user may sign
 in. Other expired tokens of a user are deleted when the user gets a new one.
@@ -35,7 +36,7 @@ from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
 
-from .backends import CachedModelBackend, cached, renew
+from .backends import CachedModelBackend, cached, peek, renew, user_key
 
 
 def token_key(key):
@@ -49,15 +50,32 @@ TOKEN_LENGTH = len(knox_settings.TOKEN_PREFIX) + knox_settings.AUTH_TOKEN_CHARAC
 HEX = frozenset("0123456789abcdef")
 
 
-def _tokens_under(key):
+# Token key -> the id of the user its token had when last used in this process:
+# a guess that lets the token's entry and its user's come in one round trip
+# instead of two, one after the other. Never trusted: the user is the one the
+# token's current entry names, and a wrong guess costs the second round trip.
+_USER_OF_KEY = {}
+_GUESSES = 10_000  # a bound on memory: the whole dict is dropped when full
+
+
+def _tokens_under(key, found=None):
     """[(digest, expiry, user id)] of the tokens whose key is `key` (nearly
-    always one), from the cache."""
+    always one), from the cache (or from `found`, the entries `peek` read)."""
     def read():
         return list(AuthToken.objects.filter(token_key=key).values_list(
             "digest", "expiry", "user_id"
         )) or None  # (none: not cached)
 
+    if found is not None and token_key(key) in found:
+        return found[token_key(key)]
     return cached(token_key(key), read) or []
+
+
+def _entries_of(key):
+    """The current entries of the tokens under `key` and of the user last seen
+    with them, read together (only the tokens' when no user was seen)."""
+    guess = _USER_OF_KEY.get(key)
+    return peek(token_key(key), *([user_key(guess)] if guess is not None else []))
 
 
 def remember_token(key):
@@ -82,7 +100,8 @@ class CachedTokenAuthentication(TokenAuthentication):
         except (UnicodeDecodeError, ValueError, TypeError, binascii.Error):
             raise exceptions.AuthenticationFailed(refused) from None
         key = token[:CONSTANTS.TOKEN_KEY_LENGTH]
-        for stored, expiry, user_id in _tokens_under(key):
+        found = _entries_of(key)
+        for stored, expiry, user_id in _tokens_under(key, found):
             if not compare_digest(digest, stored):
                 continue
             if expiry is not None and expiry < timezone.now():
@@ -93,9 +112,12 @@ class CachedTokenAuthentication(TokenAuthentication):
                     token_expired.send(sender=self.__class__, username=username,
                                        source="auth_token")
                 raise exceptions.AuthenticationFailed(refused)
-            user = CachedModelBackend().get_user(user_id)
+            user = CachedModelBackend().get_user(user_id, found.get(user_key(user_id)))
             if user is None:
                 raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+            if len(_USER_OF_KEY) >= _GUESSES:
+                _USER_OF_KEY.clear()
+            _USER_OF_KEY[key] = user_id
             # The token in use, as request.auth (its logout deletes it by its digest).
             instance = AuthToken(digest=stored, token_key=key, user=user, expiry=expiry)
             instance._state.adding, instance._state.db = False, "default"

@@ -16,7 +16,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
 
-from quizzes.caching import of_generation, renew_generation
+from quizzes.caching import current_entries, of_generation, renew_generation
 
 SECONDS = 3600  # a bound on memory, never the way an entry goes stale
 
@@ -33,14 +33,23 @@ def cached(key, build):
     return of_generation(f"{key}:generation", key, build, SECONDS, generation_seconds=SECONDS)
 
 
+def peek(*keys):
+    """{key: value} of the entries under `keys` that `cached` would serve now,
+    in one round trip; the others are left out (and not built)."""
+    return current_entries([(f"{key}:generation", key) for key in keys])
+
+
 def renew(key):
     """A new generation of the entry `key`, now and when the transaction commits."""
     renew_generation(f"{key}:generation", SECONDS)
 
 
 class CachedModelBackend(ModelBackend):
-    def get_user(self, user_id):
-        user = cached(user_key(user_id), lambda: super(CachedModelBackend, self).get_user(user_id))
+    def get_user(self, user_id, found=None):
+        """The user `user_id` if they may sign in; `found`: the user's entry as
+        `peek` returned it, when the caller read it with others."""
+        user = found if found is not None else cached(
+            user_key(user_id), lambda: super(CachedModelBackend, self).get_user(user_id))
         if user is None:
             return None
         return user if self.user_can_authenticate(user) else None

@@ -229,9 +229,11 @@ def start_attempt(*, user, quiz, rng=None, now=None):
         ["attempt", "question", "lesson", "position", "snapshot", "selected", "checked"],
         [(attempt.pk, r.question_id, r.lesson_id, r.position, r.snapshot, [], False)
          for r in responses],
+        key="position",
     )
-    for response, pk in zip(responses, ids, strict=True):
-        response.pk, response._state.adding, response._state.db = pk, False, "default"
+    for response in responses:
+        response.pk, response._state.adding, response._state.db = (
+            ids[response.position], False, "default")
     attempt.response_list = responses
     return attempt, True
 
@@ -272,8 +274,10 @@ def _row_source(columns, rows):
     return f"WITH v({names}) AS (VALUES {', '.join([one] * len(rows))}) ", "v", params
 
 
-def _insert_rows(model, fields, rows):
-    """Insert many rows in one INSERT … SELECT … RETURNING id; the new ids in order.
+def _insert_rows(model, fields, rows, *, key):
+    """Insert many rows in one INSERT … SELECT … RETURNING; {the row's `key`
+    field: its new id} (by a field of the rows, not by the order RETURNING gives
+    them, which PostgreSQL does not promise to be the order of the SELECT).
 
     (On PostgreSQL, `bulk_create` sends arrays for UNNEST, and quoting the
     snapshots into a JSON array costs more than the rest of a quiz start.)
@@ -285,11 +289,12 @@ def _insert_rows(model, fields, rows):
     names = ", ".join(quote(c.column) for c in columns)
     sql = (
         f"{with_rows}INSERT INTO {quote(meta.db_table)} ({names}) SELECT {names} "
-        f"FROM {source} RETURNING {quote(meta.pk.column)}"
+        f"FROM {source} RETURNING {quote(meta.get_field(key).column)}, "
+        f"{quote(meta.pk.column)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [pk for (pk,) in cursor.fetchall()]
+        return dict(cursor.fetchall())
 
 
 def _update_rows(model, fields, rows, *, unless=None):

@@ -52,6 +52,21 @@ def test_starting_twice_gives_back_the_open_attempt(quiz, learner):
 
 
 @pytest.mark.django_db
+def test_a_new_attempts_questions_carry_the_ids_of_their_rows(learner):
+    """A start writes its questions in one statement and keeps them in memory
+    for the page that follows: each must carry the id of its own row (matched
+    by position, whatever order the database reports the new rows in)."""
+    quiz = QuizFactory(shuffle_questions=True, shuffle_choices=True)
+    for _ in range(6):
+        QuestionFactory(quiz=quiz)
+    attempt, _ = services.start_attempt(user=learner, quiz=quiz, rng=random.Random(5))
+    in_memory = [(r.pk, r.position, r.question_id, r.snapshot) for r in attempt.response_list]
+    stored = [(r.pk, r.position, r.question_id, r.snapshot)
+              for r in Response.objects.filter(attempt=attempt)]
+    assert sorted(in_memory) == sorted(stored) and len(stored) == 6
+
+
+@pytest.mark.django_db
 def test_shuffled_order_is_kept_on_resume(learner):
     quiz = QuizFactory(shuffle_questions=True, shuffle_choices=True)
     for _ in range(6):

@@ -82,7 +82,8 @@ def current_entries(pairs):
 
 def _is_current(found, generation_key, key):
     current, entry = found.get(generation_key), found.get(key)
-    return current is not None and isinstance(entry, tuple) and entry[0] == current
+    return (current is not None and isinstance(entry, tuple) and len(entry) == 2
+            and entry[0] == current)
 
 
 def now_and_on_commit(action):

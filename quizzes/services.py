@@ -276,8 +276,9 @@ def _row_source(columns, rows):
 
 def _insert_rows(model, fields, rows, *, key):
     """Insert many rows in one INSERT … SELECT … RETURNING; {the row's `key`
-    field: its new id} (by a field of the rows, not by the order RETURNING gives
-    them, which PostgreSQL does not promise to be the order of the SELECT).
+    field, unique among `rows`: its new id} (by a field of the rows, not by the
+    order RETURNING gives them, which neither PostgreSQL nor SQLite promises to
+    be the order of the SELECT).
 
     (On PostgreSQL, `bulk_create` sends arrays for UNNEST, and quoting the
     snapshots into a JSON array costs more than the rest of a quiz start.)
@@ -294,7 +295,10 @@ def _insert_rows(model, fields, rows, *, key):
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return dict(cursor.fetchall())
+        ids = dict(cursor.fetchall())
+    if len(ids) != len(rows):
+        raise ValueError(f"{key!r} is not unique among the rows inserted")
+    return ids
 
 
 def _update_rows(model, fields, rows, *, unless=None):

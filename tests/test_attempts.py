@@ -52,10 +52,26 @@ def test_starting_twice_gives_back_the_open_attempt(quiz, learner):
 
 
 @pytest.mark.django_db
-def test_a_new_attempts_questions_carry_the_ids_of_their_rows(learner):
+@pytest.mark.parametrize("reported", ["as the database gives them", "reversed"])
+def test_a_new_attempts_questions_carry_the_ids_of_their_rows(learner, monkeypatch, reported):
     """A start writes its questions in one statement and keeps them in memory
     for the page that follows: each must carry the id of its own row (matched
     by position, whatever order the database reports the new rows in)."""
+    from django.db.backends.utils import CursorWrapper
+
+    if reported == "reversed":  # the rows an INSERT … RETURNING gives back, reversed
+        execute = CursorWrapper.execute
+
+        def noted(self, sql, params=None):
+            self.returning = "RETURNING" in sql
+            return execute(self, sql, params)
+
+        def fetchall(self):
+            rows = self.cursor.fetchall()
+            return rows[::-1] if getattr(self, "returning", False) else rows
+
+        monkeypatch.setattr(CursorWrapper, "execute", noted)
+        monkeypatch.setattr(CursorWrapper, "fetchall", fetchall, raising=False)
     quiz = QuizFactory(shuffle_questions=True, shuffle_choices=True)
     for _ in range(6):
         QuestionFactory(quiz=quiz)

@@ -387,7 +387,7 @@ def test_a_known_token_and_its_user_are_read_in_one_round_trip(monkeypatch):
     """Once a process has seen a token, its request reads the token's entry and
     its user's together; a wrong guess of the user (a key last seen with someone
     else) still signs in the token's own user."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
     from edu.accounts import authentication
     from edu.accounts.authentication import token_key
@@ -396,32 +396,37 @@ def test_a_known_token_and_its_user_are_read_in_one_round_trip(monkeypatch):
     user, other = UserFactory(username="one-trip"), UserFactory(username="someone-else")
     token = _token(user)
     assert _works(token)  # the first request: the token's user is learned
+    assert _works(_token(other))  # the other user's entry is in the cache too
+    backend = type(caches["default"])
     reads, inside = [], []
 
     def recorded(real):
-        def read(keys, *args, **kwargs):
+        def read(self, keys, *args, **kwargs):
             if not inside:  # a round trip (local memory's get_many calls get)
                 reads.append(keys if isinstance(keys, list) else [keys])
             inside.append(1)
             try:
-                return real(keys, *args, **kwargs)
+                return real(self, keys, *args, **kwargs)
             finally:
                 inside.pop()
         return read
 
     for name in ("get", "get_many"):
-        monkeypatch.setattr(cache, name, recorded(getattr(cache, name)))
+        monkeypatch.setattr(backend, name, recorded(getattr(backend, name)))
     assert _works(token)
     ours = [keys for keys in reads if any(key.startswith("accounts:") for key in keys)]
     assert len(ours) == 1
     assert {token_key(token[:15]), user_key(user.pk)} <= set(ours[0])
 
+    # A wrong guess, whose user's entry is current: read, and not used.
     monkeypatch.setitem(authentication._USER_OF_KEY, token[:15], other.pk)
+    reads.clear()
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     listed = api.get("/api/v1/auth/tokens/")
     assert listed.status_code == 200
     assert [row["id"] for row in listed.json()] == [token[:15]]  # its own user's
+    assert any(user_key(other.pk) in keys for keys in reads)
     assert authentication._USER_OF_KEY[token[:15]] == user.pk
 
 

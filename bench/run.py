@@ -581,16 +581,24 @@ class ActivityWatch:
             self.samples.append({"sessions": [], "checkpoints_buffers_backend": [],
                                  "io": f"the watch failed: {exc!r}", "cpu": None})
 
+    @staticmethod
+    def _checkpoints(conn):
+        """Checkpoints, buffers they wrote, buffers backends wrote: PostgreSQL 17
+        moved these from pg_stat_bgwriter to pg_stat_checkpointer and pg_stat_io."""
+        if conn.info.server_version >= 170000:
+            return ("SELECT num_timed + num_requested, buffers_written,"
+                    " (SELECT sum(writes) FROM pg_stat_io WHERE backend_type = 'client backend')"
+                    " FROM pg_stat_checkpointer")
+        return ("SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint,"
+                " buffers_backend FROM pg_stat_bgwriter")
+
     def _watch(self):
         import psycopg
 
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             while not self._stop.wait(self.every):
                 sessions = [[str(cell) for cell in row] for row in conn.execute(self.QUERY)]
-                checkpoints = conn.execute(
-                    "SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint,"
-                    " buffers_backend FROM pg_stat_bgwriter"
-                ).fetchone()
+                checkpoints = conn.execute(self._checkpoints(conn)).fetchone()
                 self.samples.append({
                     "sessions": sessions, "checkpoints_buffers_backend": list(checkpoints),
                     "io": self._pressure("io"), "cpu": self._pressure("cpu"),

@@ -359,9 +359,10 @@ class Response(models.Model):
         ]
         indexes = [
             # Item analysis reads only these columns of every first attempt's
-            # responses: on PostgreSQL an index-only scan, never the snapshots.
+            # responses: on PostgreSQL an index-only scan, never the snapshots
+            # (the id too: it names one response per set of options picked).
             models.Index(
-                fields=["attempt"], include=["question", "score", "selected"],
+                fields=["attempt"], include=["question", "score", "selected", "id"],
                 name="response_item_analysis",
             ),
         ]

@@ -19,8 +19,9 @@ import json
 import os
 import random
 
+import gevent
 from gevent.event import Event
-from locust import FastHttpUser, between, constant, task
+from locust import FastHttpUser, between, constant, stats, task
 from locust.exception import StopUser
 
 PASSWORD = os.environ.get("BENCH_PASSWORD", "demo-password")
@@ -87,7 +88,11 @@ class WaveUser(FastHttpUser):
                 )
         finally:
             if next(_finished) >= WAVE_SIZE:
-                self.environment.runner.quit()
+                # Quit once locust's CSV, which it rewrites every
+                # CSV_STATS_INTERVAL_SEC, holds the last requests too (quitting
+                # at once left the last second's submits out of it).
+                gevent.spawn_later(2 * stats.CSV_STATS_INTERVAL_SEC + 0.5,
+                                   self.environment.runner.quit)
         raise StopUser()
 
 

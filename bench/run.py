@@ -787,10 +787,16 @@ def table(report):
             lines.append(f"{f'wave: {step}':<28}{left}{'':>21}{right}")
     check = wave["check"]
     csv_http, csv_mem, items = report["csv_http"], report["csv_memory"], report["item_analysis"]
+    counted = {step: wave["steps"].get(step, {}).get("requests") for step in STEPS}
+    expected = {"start": check["learners_finished"], "answer": check["answers_sent"],
+                "submit": check["learners_finished"]}
     lines += [
         f"wave check: {check['learners_finished']} learners finished, {check['answers_sent']} "
         f"answers sent, {check['answers_lost']} lost, {check['answers_doubled']} doubled, "
         f"{check['attempts_submitted']} attempts submitted",
+        *([] if counted == expected else [
+            f"  the wave's figures count only part of the requests sent: {counted} of {expected}"
+        ]),
         "",
         f"CSV over HTTP: {csv_http['rows']} rows in {csv_http['seconds']} s = "
         f"{csv_http['rows_per_s']} rows/s; worker peak RSS {csv_http['worker_peak_rss_mb']} MB",

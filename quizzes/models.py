@@ -363,7 +363,7 @@ class Response(models.Model):
             # (the id too: it names one response per set of options picked).
             models.Index(
                 fields=["attempt"], include=["question", "score", "selected", "id"],
-                name="response_item_analysis",
+                name="response_item_analysis_v2",
             ),
         ]
 

@@ -49,41 +49,30 @@ def generation(generation_key=GENERATION_KEY, seconds=None):
     return current
 
 
-def of_generation(generation_key, key, build, seconds, *, generation_seconds=None):
+def of_generation(generation_key, key, build, seconds, *, generation_seconds=None,
+                  found=None):
     """The value cached under `key` if it was built in the generation now under
     `generation_key`; otherwise `build()` it and cache it (None is not cached).
     One round trip when it is there: the generation and the entry come in one
-    MGET, and the entry carries the generation it was built in.
+    MGET, and the entry carries the generation it was built in. `found`: what
+    a caller's own MGET of both keys (with others) returned, instead of this one.
 
     A reader that built from older data stamps it with the older generation, so
     the next reader builds again: never a stale entry under the current name.
     An entry of another shape (left by other code under the key) is built again.
     """
-    found = cache.get_many([generation_key, key])
-    current = found.get(generation_key)
-    if _is_current(found, generation_key, key):
-        return found[key][1]
+    if found is None:
+        found = cache.get_many([generation_key, key])
+    current, entry = found.get(generation_key), found.get(key)
+    if current is not None and isinstance(entry, tuple) and len(entry) == 2 and (
+        entry[0] == current
+    ):
+        return entry[1]
     current = current or generation(generation_key, generation_seconds)
     value = build()
     if value is not None:
         cache.set(key, (current, value), seconds)
     return value
-
-
-def current_entries(pairs):
-    """{key: value} of the entries, among `pairs` of (generation key, key), that
-    were built in their generation as it is now: one round trip, nothing built
-    (for a caller that knows several entries it needs; `of_generation` builds
-    the ones left out)."""
-    found = cache.get_many([name for pair in pairs for name in pair])
-    return {key: found[key][1] for generation_key, key in pairs
-            if _is_current(found, generation_key, key)}
-
-
-def _is_current(found, generation_key, key):
-    current, entry = found.get(generation_key), found.get(key)
-    return (current is not None and isinstance(entry, tuple) and len(entry) == 2
-            and entry[0] == current)
 
 
 def now_and_on_commit(action):

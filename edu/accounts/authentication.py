@@ -36,7 +36,7 @@ from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
 
-from .backends import CachedModelBackend, cached, peek, renew, user_key
+from .backends import CachedModelBackend, cached, read_together, renew, user_key
 
 
 def token_key(key):
@@ -60,22 +60,13 @@ _GUESSES = 10_000  # a bound on memory: the whole dict is dropped when full
 
 def _tokens_under(key, found=None):
     """[(digest, expiry, user id)] of the tokens whose key is `key` (nearly
-    always one), from the cache (or from `found`, the entries `peek` read)."""
+    always one), from the cache (`found`: what `read_together` read of it)."""
     def read():
         return list(AuthToken.objects.filter(token_key=key).values_list(
             "digest", "expiry", "user_id"
         )) or None  # (none: not cached)
 
-    if found is not None and token_key(key) in found:
-        return found[token_key(key)]
-    return cached(token_key(key), read) or []
-
-
-def _entries_of(key):
-    """The current entries of the tokens under `key` and of the user last seen
-    with them, read together (only the tokens' when no user was seen)."""
-    guess = _USER_OF_KEY.get(key)
-    return peek(token_key(key), *([user_key(guess)] if guess is not None else []))
+    return cached(token_key(key), read, found) or []
 
 
 def remember_token(key):
@@ -100,7 +91,8 @@ class CachedTokenAuthentication(TokenAuthentication):
         except (UnicodeDecodeError, ValueError, TypeError, binascii.Error):
             raise exceptions.AuthenticationFailed(refused) from None
         key = token[:CONSTANTS.TOKEN_KEY_LENGTH]
-        found = _entries_of(key)
+        guess = _USER_OF_KEY.get(key)
+        found = read_together(token_key(key), *([user_key(guess)] if guess is not None else []))
         for stored, expiry, user_id in _tokens_under(key, found):
             if not compare_digest(digest, stored):
                 continue
@@ -112,7 +104,8 @@ class CachedTokenAuthentication(TokenAuthentication):
                     token_expired.send(sender=self.__class__, username=username,
                                        source="auth_token")
                 raise exceptions.AuthenticationFailed(refused)
-            user = CachedModelBackend().get_user(user_id, found.get(user_key(user_id)))
+            # The entry read above is the user's only if the guess was right.
+            user = CachedModelBackend().get_user(user_id, found if user_id == guess else None)
             if user is None:
                 raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
             if len(_USER_OF_KEY) >= _GUESSES:

@@ -16,7 +16,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
 
-from quizzes.caching import current_entries, of_generation, renew_generation
+from quizzes.caching import of_generation, renew_generation
 
 SECONDS = 3600  # a bound on memory, never the way an entry goes stale
 
@@ -27,16 +27,18 @@ def user_key(user_id):
     return f"accounts:user:2:{user_id}"
 
 
-def cached(key, build):
+def cached(key, build, found=None):
     """The entry `key`, built again after each `renew(key)`: a generation of its
-    own (`quizzes.caching.of_generation`), kept as long as the entry."""
-    return of_generation(f"{key}:generation", key, build, SECONDS, generation_seconds=SECONDS)
+    own (`quizzes.caching.of_generation`), kept as long as the entry. `found`:
+    what `read_together` returned, when the caller asked for `key` in it."""
+    return of_generation(f"{key}:generation", key, build, SECONDS, generation_seconds=SECONDS,
+                         found=found)
 
 
-def peek(*keys):
-    """{key: value} of the entries under `keys` that `cached` would serve now,
-    in one round trip; the others are left out (and not built)."""
-    return current_entries([(f"{key}:generation", key) for key in keys])
+def read_together(*keys):
+    """The cache's contents for the entries `keys` (each with its generation),
+    in one round trip: for `cached(key, build, found)`."""
+    return cache.get_many([name for key in keys for name in (f"{key}:generation", key)])
 
 
 def renew(key):
@@ -46,10 +48,10 @@ def renew(key):
 
 class CachedModelBackend(ModelBackend):
     def get_user(self, user_id, found=None):
-        """The user `user_id` if they may sign in; `found`: the user's entry as
-        `peek` returned it, when the caller read it with others."""
-        user = found if found is not None else cached(
-            user_key(user_id), lambda: super(CachedModelBackend, self).get_user(user_id))
+        """The user `user_id` if they may sign in; `found`: what `read_together`
+        returned, when the caller read the user's entry with others."""
+        user = cached(user_key(user_id), lambda: super(CachedModelBackend, self).get_user(user_id),
+                      found)
         if user is None:
             return None
         return user if self.user_can_authenticate(user) else None
